@@ -84,7 +84,10 @@ const char *yg_value_str(const yg_value_t *self);    /* string bytes, or NULL if
 size_t yg_value_strlen(const yg_value_t *self);      /* 0 if not a string */
 /* Python-style truthiness: null, false, 0, 0.0, "", [] and {} are false. */
 bool yg_value_truthy(const yg_value_t *self);
-/* Deep equality; int and float compare numerically (1 == 1.0). */
+/* Deep equality; int and float compare numerically and exactly (1 == 1.0),
+ * maps compare regardless of key order.  Strict on bool vs number: unlike
+ * Python (True == 1), a bool never equals an int or float here; the
+ * expression module applies Python's rule itself where it matters. */
 bool yg_value_equal(const yg_value_t *a, const yg_value_t *b);
 
 /* --- lists --------------------------------------------------------------- */
