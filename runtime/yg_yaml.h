@@ -37,7 +37,25 @@ struct yg_ynode {
     yg_ynode_t **keys;
     yg_ynode_t **items;
     size_t count;
+    /* scalar: where the text itself starts (added for template positions):
+     * the line after the indicator for block scalars (| >), one column
+     * after the quote for quoted scalars, else line/column. */
+    int text_line;
+    int text_column;
+    bool block;            /* literal or folded block scalar */
 };
+
+/* Files larger than this are rejected before parsing (a graph or prompt
+ * file is a few KiB; the bound keeps a hostile file from exhausting memory). */
+#define YG_YAML_MAX_FILE_SIZE (16u * 1024u * 1024u)
+/* Bound on nodes after alias expansion ("billion laughs" protection). */
+#define YG_YAML_MAX_NODES 1000000u
+/* Bound on nesting depth of sequences and mappings. */
+#define YG_YAML_MAX_DEPTH 128u
+
+/* Read a whole file (at most YG_YAML_MAX_FILE_SIZE bytes) into a malloc'd
+ * NUL-terminated buffer.  NULL + err (YG_ENOTFOUND, YG_EIO, YG_ELIMIT). */
+char *yg_yaml_read_file(const char *path, size_t *len, yg_error_t *err);
 
 /* Parse a file.  The top level must be a mapping.  NULL + err on failure. */
 yg_ynode_t *yg_yaml_load_file(const char *path, yg_error_t *err);
