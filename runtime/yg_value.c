@@ -8,9 +8,11 @@
  * objects stay O(1).  Small maps never allocate an index.
  */
 #include "yamlgraph/yg_value.h"
+#include "yg_value_internal.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -28,7 +30,7 @@
 #define YG_MAP_MAX_ENTRIES (UINT32_MAX - 1u)
 
 typedef struct {
-    char *key;         /* owned, NUL-terminated */
+    char *key; /* owned, NUL-terminated */
     size_t keylen;
     uint32_t hash;     /* hash of key, cached for the index and fast compare */
     yg_value_t *value; /* owned */
@@ -54,8 +56,8 @@ struct yg_value {
             map_entry_t *entries;
             size_t size;
             size_t cap;
-            uint32_t *slots;  /* NULL for small maps */
-            size_t slot_cap;  /* power of two */
+            uint32_t *slots; /* NULL for small maps */
+            size_t slot_cap; /* power of two */
         } map;
     } u;
 };
@@ -210,11 +212,16 @@ yg_value_t *yg_value_copy(const yg_value_t *self)
     if (!self)
         return yg_null_new();
     switch (self->type) {
-    case YG_NULL: return yg_null_new();
-    case YG_BOOL: return yg_bool_new(self->u.b);
-    case YG_INT: return yg_int_new(self->u.i);
-    case YG_FLOAT: return yg_float_new(self->u.d);
-    case YG_STR: return yg_str_newn(self->u.s.data, self->u.s.len);
+    case YG_NULL:
+        return yg_null_new();
+    case YG_BOOL:
+        return yg_bool_new(self->u.b);
+    case YG_INT:
+        return yg_int_new(self->u.i);
+    case YG_FLOAT:
+        return yg_float_new(self->u.d);
+    case YG_STR:
+        return yg_str_newn(self->u.s.data, self->u.s.len);
     case YG_LIST: {
         yg_value_t *copy = yg_list_new();
         for (size_t i = 0; copy && i < self->u.list.size; i++) {
@@ -248,13 +255,20 @@ yg_type_t yg_value_type(const yg_value_t *self)
 const char *yg_type_name(yg_type_t type)
 {
     switch (type) {
-    case YG_NULL: return "null";
-    case YG_BOOL: return "bool";
-    case YG_INT: return "int";
-    case YG_FLOAT: return "float";
-    case YG_STR: return "str";
-    case YG_LIST: return "list";
-    case YG_MAP: return "map";
+    case YG_NULL:
+        return "null";
+    case YG_BOOL:
+        return "bool";
+    case YG_INT:
+        return "int";
+    case YG_FLOAT:
+        return "float";
+    case YG_STR:
+        return "str";
+    case YG_LIST:
+        return "list";
+    case YG_MAP:
+        return "map";
     }
     return "unknown";
 }
@@ -318,13 +332,20 @@ bool yg_value_truthy(const yg_value_t *self)
     if (!self)
         return false;
     switch (self->type) {
-    case YG_NULL: return false;
-    case YG_BOOL: return self->u.b;
-    case YG_INT: return self->u.i != 0;
-    case YG_FLOAT: return self->u.d != 0.0; /* NaN is truthy, as in Python */
-    case YG_STR: return self->u.s.len > 0;
-    case YG_LIST: return self->u.list.size > 0;
-    case YG_MAP: return self->u.map.size > 0;
+    case YG_NULL:
+        return false;
+    case YG_BOOL:
+        return self->u.b;
+    case YG_INT:
+        return self->u.i != 0;
+    case YG_FLOAT:
+        return self->u.d != 0.0; /* NaN is truthy, as in Python */
+    case YG_STR:
+        return self->u.s.len > 0;
+    case YG_LIST:
+        return self->u.list.size > 0;
+    case YG_MAP:
+        return self->u.map.size > 0;
     }
     return false;
 }
@@ -351,10 +372,14 @@ bool yg_value_equal(const yg_value_t *a, const yg_value_t *b)
     if (ta != tb)
         return false;
     switch (ta) {
-    case YG_NULL: return true;
-    case YG_BOOL: return a->u.b == b->u.b;
-    case YG_INT: return a->u.i == b->u.i;
-    case YG_FLOAT: return a->u.d == b->u.d;
+    case YG_NULL:
+        return true;
+    case YG_BOOL:
+        return a->u.b == b->u.b;
+    case YG_INT:
+        return a->u.i == b->u.i;
+    case YG_FLOAT:
+        return a->u.d == b->u.d;
     case YG_STR:
         return a->u.s.len == b->u.s.len && memcmp(a->u.s.data, b->u.s.data, a->u.s.len) == 0;
     case YG_LIST:
@@ -418,10 +443,8 @@ int yg_list_append(yg_value_t *list, yg_value_t *item)
     assert(list->refs == 1);
     if (!item)
         item = yg_null_new();
-    if (!item
-        || grow_array((void **)&list->u.list.items, &list->u.list.cap, list->u.list.size,
-                      sizeof(yg_value_t *))
-               != YG_OK) {
+    if (!item || grow_array((void **)&list->u.list.items, &list->u.list.cap, list->u.list.size,
+                            sizeof(yg_value_t *)) != YG_OK) {
         yg_value_destroy(&item);
         return YG_ENOMEM;
     }
@@ -509,8 +532,8 @@ static void index_remove(yg_value_t *map, size_t pos)
          next = (next + 1) & mask) {
         size_t home = map->u.map.entries[slots[next]].hash & mask;
         /* Move next into the hole unless its home lies cyclically in (hole, next]. */
-        bool home_between = hole <= next ? (hole < home && home <= next)
-                                         : (hole < home || home <= next);
+        bool home_between =
+            hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
         if (!home_between) {
             slots[hole] = slots[next];
             hole = next;
@@ -601,10 +624,9 @@ int yg_map_setn(yg_value_t *map, const char *key, size_t keylen, yg_value_t *val
         map->u.map.entries[pos].value = value;
         return YG_OK;
     }
-    if (map->u.map.size >= YG_MAP_MAX_ENTRIES || keylen == SIZE_MAX
-        || grow_array((void **)&map->u.map.entries, &map->u.map.cap, map->u.map.size,
-                      sizeof(map_entry_t))
-               != YG_OK) {
+    if (map->u.map.size >= YG_MAP_MAX_ENTRIES || keylen == SIZE_MAX ||
+        grow_array((void **)&map->u.map.entries, &map->u.map.cap, map->u.map.size,
+                   sizeof(map_entry_t)) != YG_OK) {
         yg_value_destroy(&value);
         return YG_ENOMEM;
     }
@@ -711,4 +733,220 @@ yg_value_t *yg_value_path(const yg_value_t *root, const char *path, bool list_in
             return (yg_value_t *)cur;
         seg = dot + 1;
     }
+}
+
+/* --- helpers shared by the codecs (yg_value_internal.h) ------------------ */
+
+void yg_vbuf_init(yg_vbuf_t *buf)
+{
+    memset(buf, 0, sizeof *buf);
+}
+
+void yg_vbuf_append(yg_vbuf_t *buf, const char *bytes, size_t n)
+{
+    if (buf->failed)
+        return;
+    if (n >= buf->cap - buf->len || !buf->data) {
+        size_t need = buf->len + n + 1;
+        if (need < buf->len) {
+            buf->failed = true;
+            return;
+        }
+        size_t cap = buf->cap ? buf->cap : 64;
+        while (cap < need) {
+            if (cap > SIZE_MAX / 2) {
+                cap = need;
+                break;
+            }
+            cap *= 2;
+        }
+        char *grown = realloc(buf->data, cap);
+        if (!grown) {
+            buf->failed = true;
+            return;
+        }
+        buf->data = grown;
+        buf->cap = cap;
+    }
+    if (n)
+        memcpy(buf->data + buf->len, bytes, n);
+    buf->len += n;
+    buf->data[buf->len] = '\0';
+}
+
+void yg_vbuf_puts(yg_vbuf_t *buf, const char *s)
+{
+    yg_vbuf_append(buf, s, strlen(s));
+}
+
+void yg_vbuf_putc(yg_vbuf_t *buf, char c)
+{
+    yg_vbuf_append(buf, &c, 1);
+}
+
+void yg_vbuf_fail(yg_vbuf_t *buf)
+{
+    buf->failed = true;
+}
+
+char *yg_vbuf_finish(yg_vbuf_t *buf, size_t *len)
+{
+    if (!buf->failed && !buf->data)
+        yg_vbuf_append(buf, "", 0);
+    if (buf->failed) {
+        yg_vbuf_free(buf);
+        return NULL;
+    }
+    char *data = buf->data;
+    if (len)
+        *len = buf->len;
+    memset(buf, 0, sizeof *buf);
+    return data;
+}
+
+void yg_vbuf_free(yg_vbuf_t *buf)
+{
+    free(buf->data);
+    memset(buf, 0, sizeof *buf);
+}
+
+/* Digits tried for the shortest round-trip form of a normal double: a
+ * decimal of up to DBL_DIG = 15 digits that reads back as d is what %.15e
+ * prints (trailing zeros stripped), so start there; 17 always suffices. */
+#define YG_FLOAT_MIN_DIGITS 15
+#define YG_FLOAT_MAX_DIGITS 17
+/* Python repr switches to scientific notation outside 1e-4 <= |x| < 1e16. */
+#define YG_FLOAT_FIXED_MIN_EXP (-4)
+#define YG_FLOAT_FIXED_MAX_EXP 16
+
+size_t yg_float_repr(double d, char *buf)
+{
+    if (isnan(d) || isinf(d)) {
+        const char *text = isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";
+        strcpy(buf, text);
+        return strlen(text);
+    }
+    char sci[YG_FLOAT_REPR_MAX];
+    /* Subnormals carry fewer significant bits, so fewer digits may already
+     * be the shortest form (5e-324): search from one digit for them. */
+    int first = fabs(d) < DBL_MIN && d != 0.0 ? 1 : YG_FLOAT_MIN_DIGITS;
+    for (int prec = first; prec <= YG_FLOAT_MAX_DIGITS; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec - 1, d);
+        if (strtod(sci, NULL) == d)
+            break;
+    }
+    /* sci is "[-]D.DDDDe[+-]XX": collect the digits and the exponent. */
+    char digits[YG_FLOAT_MAX_DIGITS + 1];
+    size_t nd = 0;
+    const char *p = sci;
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && nd < YG_FLOAT_MAX_DIGITS)
+            digits[nd++] = *p;
+    int exp = *p == 'e' ? atoi(p + 1) : 0;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+
+    char *out = buf;
+    if (negative)
+        *out++ = '-';
+    if (exp >= YG_FLOAT_FIXED_MIN_EXP && exp < YG_FLOAT_FIXED_MAX_EXP) {
+        if (exp >= 0) {
+            for (int k = 0; k <= exp; k++)
+                *out++ = (size_t)k < nd ? digits[k] : '0';
+            *out++ = '.';
+            if ((size_t)exp + 1 < nd) {
+                for (size_t k = (size_t)exp + 1; k < nd; k++)
+                    *out++ = digits[k];
+            } else {
+                *out++ = '0';
+            }
+        } else {
+            *out++ = '0';
+            *out++ = '.';
+            for (int k = 0; k < -exp - 1; k++)
+                *out++ = '0';
+            for (size_t k = 0; k < nd; k++)
+                *out++ = digits[k];
+        }
+        *out = '\0';
+    } else {
+        *out++ = digits[0];
+        if (nd > 1) {
+            *out++ = '.';
+            for (size_t k = 1; k < nd; k++)
+                *out++ = digits[k];
+        }
+        out += sprintf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    }
+    return (size_t)(out - buf);
+}
+
+static bool utf8_continuation(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+size_t yg_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c < 0xC2) /* continuation byte, or overlong 2-byte form */
+        return 0;
+    if (c < 0xE0) {
+        if (n < 2 || !utf8_continuation(s[1]))
+            return 0;
+        *cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
+        return 2;
+    }
+    if (c < 0xF0) {
+        if (n < 3 || !utf8_continuation(s[1]) || !utf8_continuation(s[2]))
+            return 0;
+        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
+            return 0; /* overlong, or a UTF-16 surrogate */
+        *cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || !utf8_continuation(s[1]) || !utf8_continuation(s[2]) ||
+            !utf8_continuation(s[3]))
+            return 0;
+        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
+            return 0; /* overlong, or above U+10FFFF */
+        *cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+              ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+        return 4;
+    }
+    return 0;
+}
+
+size_t yg_utf8_encode(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
 }

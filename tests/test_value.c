@@ -104,7 +104,7 @@ START_TEST(test_list_basics)
     ck_assert_int_eq(yg_list_set(l, 1000, yg_str_new("end")), YG_OK); /* == size appends */
     ck_assert_uint_eq(yg_list_size(l), 1001);
     ck_assert_int_eq(yg_list_set(l, 5000, yg_int_new(1)), YG_EINVAL); /* item freed */
-    ck_assert_int_eq(yg_list_append(l, NULL), YG_OK);                /* NULL -> null */
+    ck_assert_int_eq(yg_list_append(l, NULL), YG_OK);                 /* NULL -> null */
     ck_assert_int_eq(yg_value_type(yg_list_get(l, 1001)), YG_NULL);
     ck_assert_ptr_nonnull(yg_list_get(l, 1001));
 
@@ -389,7 +389,7 @@ START_TEST(test_path_lookup)
     ck_assert_ptr_null(yg_value_path(root, "a.b.2", true));  /* out of range */
     ck_assert_ptr_null(yg_value_path(root, "a.b.-1", true)); /* not an index */
     ck_assert_ptr_null(yg_value_path(root, "a.b.x", true));
-    ck_assert_ptr_null(yg_value_path(root, "a.f.x", true));  /* walks into a scalar */
+    ck_assert_ptr_null(yg_value_path(root, "a.f.x", true)); /* walks into a scalar */
     ck_assert_ptr_null(yg_value_path(root, "missing", true));
     ck_assert_ptr_null(yg_value_path(root, "a.b.99999999999999999999999", true));
     ck_assert(yg_value_float(yg_value_path(root, "a.f", false)) == 0.5);
