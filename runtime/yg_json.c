@@ -27,6 +27,8 @@
 
 /* Numbers longer than this are copied to the heap for strtod. */
 #define JSON_NUMBER_STACK_MAX 64
+/* Object keys shorter than this are copied to the stack while the value parses. */
+#define JSON_KEY_STACK_MAX 64
 
 typedef struct {
     const char *text;
@@ -330,7 +332,7 @@ static bool count_element(json_parser_t *p)
 
 static bool enter_container(json_parser_t *p, size_t depth)
 {
-    if (depth + 1 > p->limits->max_depth) {
+    if (depth + 1 > p->limits->max_depth || depth + 1 > YG_VALUE_MAX_DEPTH) {
         json_fail_at(p, p->pos, YG_ELIMIT, "nesting deeper than the limit");
         return false;
     }
@@ -398,7 +400,10 @@ static yg_value_t *parse_object(json_parser_t *p, size_t depth)
         p->pos++;
         return map;
     }
-    char *key = NULL;
+    /* the key must be copied out of the scratch buffer before the value is
+     * parsed (which reuses it); short keys avoid a heap allocation */
+    char key_stack[JSON_KEY_STACK_MAX];
+    char *key_heap = NULL;
     for (;;) {
         skip_whitespace(p);
         if (p->pos >= p->len) {
@@ -416,10 +421,13 @@ static yg_value_t *parse_object(json_parser_t *p, size_t depth)
         if (!count_element(p) || !parse_string_raw(p))
             break;
         size_t keylen = p->scratch.len;
-        key = malloc(keylen + 1);
-        if (!key) {
-            json_fail(p, "out of memory");
-            break;
+        char *key = key_stack;
+        if (keylen >= sizeof key_stack) {
+            key = key_heap = malloc(keylen + 1);
+            if (!key) {
+                json_fail(p, "out of memory");
+                break;
+            }
         }
         memcpy(key, p->scratch.data ? p->scratch.data : "", keylen);
         key[keylen] = '\0';
@@ -439,8 +447,8 @@ static yg_value_t *parse_object(json_parser_t *p, size_t depth)
             json_fail(p, "out of memory");
             break;
         }
-        free(key);
-        key = NULL;
+        free(key_heap);
+        key_heap = NULL;
         skip_whitespace(p);
         if (p->pos < p->len && p->text[p->pos] == ',') {
             p->pos++;
@@ -453,7 +461,7 @@ static yg_value_t *parse_object(json_parser_t *p, size_t depth)
         json_fail(p, p->pos < p->len ? "expected ',' or '}' in object" : "unterminated object");
         break;
     }
-    free(key);
+    free(key_heap);
     yg_value_destroy(&map);
     return NULL;
 }
@@ -653,7 +661,7 @@ static void write_float(json_writer_t *w, double d)
 
 static void write_value(json_writer_t *w, const yg_value_t *v, size_t depth)
 {
-    if (depth > YG_ENCODE_MAX_DEPTH) {
+    if (depth > YG_VALUE_MAX_DEPTH) {
         yg_vbuf_fail(&w->buf);
         return;
     }

@@ -22,7 +22,7 @@
 
 static int pack_value(msgpack_packer *pk, const yg_value_t *v, size_t depth)
 {
-    if (depth > YG_ENCODE_MAX_DEPTH)
+    if (depth > YG_VALUE_MAX_DEPTH)
         return YG_ELIMIT;
     int rc = 0;
     switch (yg_value_type(v)) {
@@ -452,7 +452,7 @@ yg_value_t *yg_msgpack_decode_prefix(const char *data, size_t size, size_t *cons
         .limits = limits,
         /* a hard ceiling too, so a huge configured depth cannot overflow the stack */
         .max_depth =
-            limits->max_depth < YG_ENCODE_MAX_DEPTH ? limits->max_depth : YG_ENCODE_MAX_DEPTH,
+            limits->max_depth < YG_VALUE_MAX_DEPTH ? limits->max_depth : YG_VALUE_MAX_DEPTH,
         .err = err,
     };
     yg_value_t *v = mp_read_value(&r, 0);

@@ -14,7 +14,7 @@
 /* Pack v with pk: null -> nil, bool, int -> the int64 family (smallest
  * form), float -> float64, str -> str, list -> array, map -> map with str
  * keys in insertion order.  Returns YG_OK, YG_ENOMEM if the packer's write
- * failed, or YG_ELIMIT if v nests deeper than YG_ENCODE_MAX_DEPTH. */
+ * failed, or YG_ELIMIT if v nests deeper than YG_VALUE_MAX_DEPTH. */
 int yg_msgpack_pack_value(msgpack_packer *pk, const yg_value_t *v);
 
 /* Decode one object from the front of data (further bytes are left alone)

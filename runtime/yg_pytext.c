@@ -108,7 +108,7 @@ static void put_string_repr(yg_vbuf_t *buf, const char *s, size_t len)
 
 static void put_repr(yg_vbuf_t *buf, const yg_value_t *v, size_t depth)
 {
-    if (depth > YG_ENCODE_MAX_DEPTH) {
+    if (depth > YG_VALUE_MAX_DEPTH) {
         yg_vbuf_fail(buf);
         return;
     }

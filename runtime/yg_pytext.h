@@ -5,7 +5,7 @@
  * the Python original did: str() for substitution, repr() inside
  * containers, json.dumps() defaults for shell tool arguments (§8.1).
  * Every function returns a malloc'd NUL-terminated string (free()), or NULL
- * when memory runs out or the value nests deeper than YG_ENCODE_MAX_DEPTH.
+ * when memory runs out or the value nests deeper than YG_VALUE_MAX_DEPTH.
  */
 #ifndef YG_PYTEXT_H
 #define YG_PYTEXT_H

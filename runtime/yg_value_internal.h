@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Encoders refuse values nested deeper than this (decoders are limited far
- * below it); it keeps recursion on programmatically built values bounded. */
-#define YG_ENCODE_MAX_DEPTH 1000
+/* Hard ceiling on nesting in every codec, whatever yg_limits_t says:
+ * encoders refuse deeper (programmatically built) values and decoders
+ * stop there even if max_depth is larger, so recursion stays bounded. */
+#define YG_VALUE_MAX_DEPTH 1000
 
 /* A growable byte buffer.  After an allocation failure `failed` is set and
  * further appends are ignored, so callers check once at the end. */
@@ -28,7 +29,7 @@ void yg_vbuf_init(yg_vbuf_t *buf);
 void yg_vbuf_append(yg_vbuf_t *buf, const char *bytes, size_t n);
 void yg_vbuf_puts(yg_vbuf_t *buf, const char *s);
 void yg_vbuf_putc(yg_vbuf_t *buf, char c);
-/* Mark the buffer failed (e.g. an encoder hit YG_ENCODE_MAX_DEPTH). */
+/* Mark the buffer failed (e.g. an encoder hit YG_VALUE_MAX_DEPTH). */
 void yg_vbuf_fail(yg_vbuf_t *buf);
 /* Return the NUL-terminated contents (caller frees) and length, or NULL if
  * anything failed (the buffer is freed either way). */

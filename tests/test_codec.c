@@ -9,6 +9,7 @@
 #include "yamlgraph/yg_value.h"
 #include "yg_msgpack.h"
 #include "yg_pytext.h"
+#include "yg_value_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -380,7 +381,50 @@ START_TEST(test_json_deep_nesting_no_crash)
     yg_value_t *v = yg_json_decode(text, 2 * d, NULL, &err);
     ck_assert_ptr_nonnull(v);
     yg_value_destroy(&v);
+    /* a configured depth above the hard ceiling still cannot blow the stack */
+    yg_limits_t lim = yg_limits_default;
+    lim.max_depth = SIZE_MAX;
+    memset(text, '[', n);
+    ck_assert_ptr_null(yg_json_decode(text, n, &lim, &err));
+    ck_assert_int_eq(err.code, YG_ELIMIT);
     free(text);
+}
+END_TEST
+
+START_TEST(test_encoders_refuse_too_deep)
+{
+    yg_value_t *v = yg_null_new();
+    for (int i = 0; i < YG_VALUE_MAX_DEPTH + 5; i++) {
+        yg_value_t *outer = yg_list_new();
+        yg_list_append(outer, v);
+        v = outer;
+    }
+    ck_assert_ptr_null(yg_json_encode(v, false, NULL));
+    ck_assert_ptr_null(yg_json_encode_python(v));
+    ck_assert_ptr_null(yg_pytext_str(v));
+    char *data = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(yg_msgpack_encode(v, &data, &size), YG_ELIMIT);
+    ck_assert_ptr_null(data);
+    yg_value_destroy(&v);
+}
+END_TEST
+
+START_TEST(test_json_long_keys)
+{
+    char key[300];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    yg_value_t *m = yg_map_new();
+    yg_map_set(m, key, yg_str_new("long"));
+    key[70] = '\0';
+    yg_map_set(m, key, yg_int_new(70));
+    char *text = yg_json_encode(m, false, NULL);
+    yg_value_t *back = json(text);
+    ck_assert(strict_equal(m, back));
+    free(text);
+    yg_value_destroy(&back);
+    yg_value_destroy(&m);
 }
 END_TEST
 
@@ -981,6 +1025,8 @@ static Suite *suite(void)
     tcase_add_test(tj, test_json_each_limit);
     tcase_add_test(tj, test_json_deep_nesting_no_crash);
     tcase_add_test(tj, test_json_mutation_fuzz);
+    tcase_add_test(tj, test_json_long_keys);
+    tcase_add_test(tj, test_encoders_refuse_too_deep);
     tcase_add_test(tj, test_json_python_dumps);
     suite_add_tcase(s, tj);
     TCase *tm = tcase_create("msgpack");
