@@ -35,9 +35,12 @@ yg_value_t *yg_path_strict(const yg_value_t *state, const yg_value_t *expr, yg_e
 
 /* 6.4 conditions.  Compile checks the syntax (load-time validation): on
  * failure returns NULL, YG_EEXPR "invalid condition ..." saying what is wrong,
- * err->column = 1-based character offset within the condition text. */
+ * err->column = 1-based character (UTF-8 code point) offset within the
+ * condition text.  Texts over 64 KiB or with more than 1024 comparisons are
+ * refused. */
 yg_cond_t *yg_cond_compile(const char *text, yg_error_t *err);
-/* Evaluate against state: YG_OK and *result, or an error code. */
+/* Evaluate against state: YG_OK and *result (a compiled condition cannot
+ * fail: Python's TypeErrors count as false), YG_EINVAL on NULL arguments. */
 int yg_cond_eval(const yg_cond_t *cond, const yg_value_t *state, bool *result, yg_error_t *err);
 void yg_cond_destroy(yg_cond_t **self_p);
 /* Append the top-level state keys the condition reads (first path segment
@@ -50,9 +53,14 @@ const char *yg_cond_text(const yg_cond_t *cond);
  * "{state.path}" -> lenient lookup; the arithmetic form; anything else ->
  * the literal string.  NULL only on ENOMEM / bad arguments. */
 yg_vexpr_t *yg_vexpr_compile(const yg_value_t *tmpl, yg_error_t *err);
-/* Evaluate -> a new value (a null value when the lookup misses).  Arithmetic
- * type mismatch -> NULL with YG_ETYPE, division by zero -> NULL with
- * YG_EEXPR (a passthrough catches these, spec 4.7). */
+/* Evaluate -> a new reference (a null value when the lookup misses).  A
+ * lookup result is a reference to the state's own value, and list results
+ * share their items with state: treat results as immutable (copy before
+ * modifying).  Constants come back as fresh copies.  Arithmetic type
+ * mismatch -> NULL with YG_ETYPE; division by zero and [C] 64-bit integer
+ * overflow -> NULL with YG_EEXPR; a `*` repetition beyond the default
+ * string/element limits -> NULL with YG_ELIMIT (a passthrough catches
+ * these, spec 4.7). */
 yg_value_t *yg_vexpr_eval(const yg_vexpr_t *expr, const yg_value_t *state, yg_error_t *err);
 bool yg_vexpr_is_constant(const yg_vexpr_t *expr);
 /* Append the top-level state keys read (strings, no duplicates) to `out`. */
