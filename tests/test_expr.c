@@ -7,10 +7,12 @@
 #include "yamlgraph/yg_value.h"
 #include "yg_expr.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* State from JSON text (aborts the test on a bad fixture). */
 static yg_value_t *J(const char *json)
@@ -879,6 +881,123 @@ START_TEST(test_fuzz_no_crash)
 }
 END_TEST
 
+/* --- the real corpus ------------------------------------------------------ */
+
+typedef void (*line_fn)(const char *path, int lineno, const char *line, void *ctx);
+
+/* Call fn for every line of every .yaml file under dir (recursively). */
+static void walk_yaml(const char *dir, line_fn fn, void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode)) {
+            walk_yaml(path, fn, ctx);
+            continue;
+        }
+        size_t n = strlen(path);
+        if (n < 5 || strcmp(path + n - 5, ".yaml") != 0)
+            continue;
+        char *text = testutil_read_file(path, NULL);
+        if (!text)
+            continue;
+        int lineno = 1;
+        for (char *line = text; line; lineno++) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            fn(path, lineno, line, ctx);
+            line = nl ? nl + 1 : NULL;
+        }
+        free(text);
+    }
+    closedir(d);
+}
+
+/* The scalar after "key:" on a line, unquoted, into out; false if absent,
+ * empty or a block scalar. */
+static bool yaml_value(const char *line, const char *key, char *out, size_t size)
+{
+    const char *k = strstr(line, key);
+    if (!k)
+        return false;
+    const char *v = k + strlen(key);
+    while (*v == ' ')
+        v++;
+    size_t len = strlen(v);
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\r'))
+        len--;
+    if (len == 0 || *v == '|' || *v == '>' || *v == '#' || len >= size)
+        return false;
+    if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+        v++;
+        len -= 2;
+    }
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return true;
+}
+
+typedef struct {
+    int conditions;
+    int templates;
+    int arithmetic;
+} corpus_counts_t;
+
+static void check_corpus_line(const char *path, int lineno, const char *line, void *ctx)
+{
+    corpus_counts_t *counts = ctx;
+    char value[1024];
+    if (yaml_value(line, "condition:", value, sizeof value)) {
+        yg_error_t err = {0};
+        yg_cond_t *c = yg_cond_compile(value, &err);
+        ck_assert_msg(c != NULL, "%s:%d: <%s>: %s", path, lineno, value, err.message);
+        bool r;
+        ck_assert_int_eq(yg_cond_eval(c, NULL, &r, &err), YG_OK);
+        yg_cond_destroy(&c);
+        counts->conditions++;
+    }
+    /* quoted "{state....}" value templates */
+    for (const char *p = strstr(line, "\"{state."); p; p = strstr(p + 1, "\"{state.")) {
+        const char *end = strstr(p + 1, "}\"");
+        if (!end)
+            break;
+        yg_value_t *t = yg_str_newn(p + 1, (size_t)(end - p));
+        yg_vexpr_t *e = yg_vexpr_compile(t, NULL);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_msg(!yg_vexpr_is_constant(e), "%s:%d: %s", path, lineno, yg_value_str(t));
+        yg_value_t *reads = yg_list_new();
+        yg_vexpr_reads(e, reads);
+        ck_assert_uint_ge(yg_list_size(reads), 1);
+        if (strpbrk(yg_value_str(t), "+*/") && strchr(yg_value_str(t), ' '))
+            counts->arithmetic++;
+        yg_value_destroy(&reads);
+        yg_vexpr_destroy(&e);
+        yg_value_destroy(&t);
+        counts->templates++;
+    }
+}
+
+START_TEST(test_corpus_expressions)
+{
+    corpus_counts_t counts = {0};
+    walk_yaml(YG_CORPUS_DIR, check_corpus_line, &counts);
+    /* the corpus has a dozen conditions and many templates */
+    ck_assert_int_ge(counts.conditions, 10);
+    ck_assert_int_ge(counts.templates, 40);
+    ck_assert_int_ge(counts.arithmetic, 1);
+}
+END_TEST
+
 static Suite *expr_suite(void)
 {
     Suite *s = suite_create("expr");
@@ -906,6 +1025,7 @@ static Suite *expr_suite(void)
     tcase_add_test(tc, test_vexpr_grammar_edges);
     tcase_add_test(tc, test_vexpr_reads_constant_shared);
     tcase_add_test(tc, test_fuzz_no_crash);
+    tcase_add_test(tc, test_corpus_expressions);
     suite_add_tcase(s, tc);
     return s;
 }

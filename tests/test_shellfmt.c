@@ -7,8 +7,11 @@
 #include "yamlgraph/yg_value.h"
 #include "yg_shellfmt.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static yg_value_t *J(const char *json)
 {
@@ -236,6 +239,110 @@ START_TEST(test_fuzz_no_crash)
 }
 END_TEST
 
+/* --- the real corpus: every shell tool command formats ------------------- */
+
+typedef struct {
+    int commands;
+    int missing; /* commands whose literal braces the original misreads */
+} corpus_counts_t;
+
+static void check_command(const char *path, const char *line, corpus_counts_t *counts)
+{
+    const char *k = strstr(line, "command:");
+    if (!k)
+        return;
+    const char *v = k + strlen("command:");
+    while (*v == ' ')
+        v++;
+    size_t len = strlen(v);
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\r'))
+        len--;
+    if (len == 0 || *v == '|' || *v == '>' || len >= 1024)
+        return;
+    char cmd[1024];
+    if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+        v++;
+        len -= 2;
+    }
+    memcpy(cmd, v, len);
+    cmd[len] = '\0';
+    /* every placeholder the agent schema offers gets a hostile value */
+    char **names = NULL;
+    size_t n = yg_shell_placeholders(cmd, &names);
+    yg_value_t *vars = yg_map_new();
+    for (size_t i = 0; i < n; i++) {
+        yg_map_set(vars, names[i], yg_str_new("x; rm -rf /"));
+        free(names[i]);
+    }
+    free(names);
+    yg_error_t err = {0};
+    char *out = yg_shell_format(cmd, vars, &err);
+    if (out) {
+        ck_assert_msg(strstr(out, "x; rm") == NULL || strstr(out, "'x; rm -rf /'") != NULL,
+                      "%s: unquoted value in <%s>", path, out);
+        free(out);
+    } else {
+        /* only the documented awk-style failure is acceptable */
+        ck_assert_msg(err.code == YG_ENOTFOUND, "%s: <%s>: %s", path, cmd, err.message);
+        counts->missing++;
+    }
+    yg_value_destroy(&vars);
+    counts->commands++;
+}
+
+static void walk_yaml(const char *dir, corpus_counts_t *counts)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode)) {
+            walk_yaml(path, counts);
+            continue;
+        }
+        size_t plen = strlen(path);
+        if (plen < 5 || strcmp(path + plen - 5, ".yaml") != 0)
+            continue;
+        char *text = testutil_read_file(path, NULL);
+        for (char *line = text; line;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            check_command(path, line, counts);
+            line = nl ? nl + 1 : NULL;
+        }
+        free(text);
+    }
+    closedir(d);
+}
+
+START_TEST(test_corpus_commands)
+{
+    corpus_counts_t counts = {0};
+    walk_yaml(YG_CORPUS_DIR, &counts);
+    ck_assert_int_ge(counts.commands, 10);
+    /* git-report's `awk '{print $1}'` (spec 8.1 [doc!=code]) */
+    ck_assert_int_ge(counts.missing, 1);
+
+    /* code-analysis: "{{}}" stays a literal "{}" for find -exec */
+    yg_value_t *vars = yg_map_new();
+    yg_map_set(vars, "path", yg_str_new("src dir"));
+    yg_error_t err = {0};
+    char *out = yg_shell_format("find {path} -name \"*.py\" -exec wc -l {{}} \\;", vars, &err);
+    ck_assert_str_eq(out, "find 'src dir' -name \"*.py\" -exec wc -l {} \\;");
+    free(out);
+    yg_value_destroy(&vars);
+}
+END_TEST
+
 static Suite *shellfmt_suite(void)
 {
     Suite *s = suite_create("shellfmt");
@@ -247,6 +354,7 @@ static Suite *shellfmt_suite(void)
     tcase_add_test(tc, test_format_errors);
     tcase_add_test(tc, test_placeholders);
     tcase_add_test(tc, test_fuzz_no_crash);
+    tcase_add_test(tc, test_corpus_commands);
     suite_add_tcase(s, tc);
     return s;
 }
