@@ -503,13 +503,35 @@ static int char_column(const char *text, size_t off)
     return col > INT32_MAX ? INT32_MAX : (int)col;
 }
 
+/* The condition as quoted in a message: at most YG_EXPR_QUOTE_MAX bytes,
+ * line breaks and other control characters made visible, so the message
+ * stays one line. */
+static void quote_for_message(const char *text, char *out, size_t size)
+{
+    size_t o = 0, i = 0;
+    for (; text[i] && i < YG_EXPR_QUOTE_MAX && o + 4 < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n' || c == '\t' || c == '\r') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+        } else {
+            out[o++] = c < 0x20 ? '?' : (char)c;
+        }
+    }
+    if (text[i] && o + 4 < size) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
 static int cond_syntax_error(yg_error_t *err, const char *text, size_t off, const char *what)
 {
-    size_t len = strlen(text);
+    char quoted[2 * YG_EXPR_QUOTE_MAX + 8];
+    quote_for_message(text, quoted, sizeof quoted);
     int col = char_column(text, off);
-    int code = yg_error_set(err, YG_EEXPR, "invalid condition \"%.*s%s\": %s at column %d",
-                            (int)(len > YG_EXPR_QUOTE_MAX ? YG_EXPR_QUOTE_MAX : len), text,
-                            len > YG_EXPR_QUOTE_MAX ? "..." : "", what, col);
+    int code = yg_error_set(err, YG_EEXPR, "invalid condition \"%s\": %s at column %d", quoted,
+                            what, col);
     if (err)
         err->column = col;
     return code;

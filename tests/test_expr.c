@@ -222,6 +222,7 @@ static int cond_invalid(const char *text, const char *fragment)
     ck_assert_msg(c == NULL, "<%s> should be invalid", text);
     ck_assert_int_eq(err.code, YG_EEXPR);
     ck_assert_msg(strstr(err.message, "invalid condition") != NULL, "%s", err.message);
+    ck_assert_ptr_null(strchr(err.message, '\n')); /* one line */
     if (fragment)
         ck_assert_msg(strstr(err.message, fragment) != NULL, "<%s>: %s", text, err.message);
     return err.column;
@@ -386,6 +387,12 @@ START_TEST(test_cond_item7_invalid)
     ck_assert_int_eq(cond_invalid("a < 1 or b > 2 and c", NULL), 21);
     ck_assert_int_eq(cond_invalid("a < 1 and and b < 2", NULL), 15);
     ck_assert_int_eq(cond_invalid("a == 1\n2", "line break"), 7);
+    cond_invalid("a == 1\n2", "\"a == 1\\n2\"");
+    /* long conditions are quoted in part */
+    char longc[400];
+    memset(longc, 'x', sizeof longc - 1);
+    longc[sizeof longc - 1] = '\0';
+    ck_assert_int_eq(cond_invalid(longc, "...\": expected a comparison operator"), 400);
     /* columns count characters, not bytes */
     ck_assert_int_eq(cond_invalid("x == 'é' and ü < 1", "state path"), 14);
     /* a part that is only spaces around "and" is not a separator */
