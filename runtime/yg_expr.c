@@ -120,8 +120,8 @@ static bool strip_underscores(const char *s, size_t len, char *out)
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '_') {
-            if (i == 0 || i + 1 >= len || !is_digit((unsigned char)s[i - 1])
-                || !is_digit((unsigned char)s[i + 1]))
+            if (i == 0 || i + 1 >= len || !is_digit((unsigned char)s[i - 1]) ||
+                !is_digit((unsigned char)s[i + 1]))
                 return false;
             continue;
         }
@@ -237,9 +237,8 @@ yg_value_t *yg_literal_parse(const char *text, size_t len)
     if (!text)
         return yg_null_new();
     trim(&text, &len);
-    if (len >= 1
-        && ((text[0] == '"' && text[len - 1] == '"')
-            || (text[0] == '\'' && text[len - 1] == '\'')))
+    if (len >= 1 &&
+        ((text[0] == '"' && text[len - 1] == '"') || (text[0] == '\'' && text[len - 1] == '\'')))
         /* A lone quote character counts as quoted too: Python's
          * startswith/endswith both see it, and [1:-1] is "". */
         return yg_str_newn(text + 1, len >= 2 ? len - 2 : 0);
@@ -310,9 +309,8 @@ yg_value_t *yg_path_strict(const yg_value_t *state, const yg_value_t *expr, yg_e
     for (;;) {
         const char *dot = memchr(path + start, '.', plen - start);
         size_t end = dot ? (size_t)(dot - path) : plen;
-        const yg_value_t *next = yg_value_type(cur) == YG_MAP
-                                     ? yg_map_getn(cur, path + start, end - start)
-                                     : NULL;
+        const yg_value_t *next =
+            yg_value_type(cur) == YG_MAP ? yg_map_getn(cur, path + start, end - start) : NULL;
         if (!next) {
             yg_error_set(err, YG_ENOTFOUND, "cannot resolve '%.*s' in path '%.*s'",
                          (int)(end - start > YG_EXPR_QUOTE_MAX ? YG_EXPR_QUOTE_MAX : end - start),
@@ -340,8 +338,8 @@ static void reads_add(yg_value_t *out, const char *path, size_t len)
     size_t klen = dot ? (size_t)(dot - path) : len;
     for (size_t i = 0; i < yg_list_size(out); i++) {
         const yg_value_t *item = yg_list_get(out, i);
-        if (yg_value_type(item) == YG_STR && yg_value_strlen(item) == klen
-            && memcmp(yg_value_str(item), path, klen) == 0)
+        if (yg_value_type(item) == YG_STR && yg_value_strlen(item) == klen &&
+            memcmp(yg_value_str(item), path, klen) == 0)
             return;
     }
     yg_list_append(out, yg_str_newn(path, klen));
@@ -489,7 +487,7 @@ struct yg_cond {
     size_t ncmps;
     size_t *group_start; /* ngroups + 1 entries */
     size_t ngroups;
-    size_t cap;          /* room in cmps; group_start has cap + 1 */
+    size_t cap; /* room in cmps; group_start has cap + 1 */
 };
 
 /* 1-based character column of byte offset `off` (UTF-8 continuation bytes
@@ -530,8 +528,8 @@ static int cond_syntax_error(yg_error_t *err, const char *text, size_t off, cons
     char quoted[2 * YG_EXPR_QUOTE_MAX + 8];
     quote_for_message(text, quoted, sizeof quoted);
     int col = char_column(text, off);
-    int code = yg_error_set(err, YG_EEXPR, "invalid condition \"%s\": %s at column %d", quoted,
-                            what, col);
+    int code =
+        yg_error_set(err, YG_EEXPR, "invalid condition \"%s\": %s at column %d", quoted, what, col);
     if (err)
         err->column = col;
     return code;
@@ -553,8 +551,8 @@ static bool find_keyword(const char *s, size_t from, size_t end, const char *kw,
         size_t j = i;
         while (j < end && is_space((unsigned char)s[j]))
             j++;
-        if (j + kwlen < end && ci_equal(s + j, kwlen, kw)
-            && is_space((unsigned char)s[j + kwlen])) {
+        if (j + kwlen < end && ci_equal(s + j, kwlen, kw) &&
+            is_space((unsigned char)s[j + kwlen])) {
             size_t k = j + kwlen;
             while (k < end && is_space((unsigned char)s[k]))
                 k++;
@@ -594,8 +592,9 @@ static int parse_comparison(const char *text, size_t b, size_t e, comparison_t *
     char msg[YG_EXPR_QUOTE_MAX + 96];
     int plen = (int)(path_e - path_b > YG_EXPR_QUOTE_MAX ? YG_EXPR_QUOTE_MAX : path_e - path_b);
     if (p == e) {
-        snprintf(msg, sizeof msg, "expected a comparison operator (<=, >=, ==, !=, <, >) after '%.*s'",
-                 plen, text + path_b);
+        snprintf(msg, sizeof msg,
+                 "expected a comparison operator (<=, >=, ==, !=, <, >) after '%.*s'", plen,
+                 text + path_b);
         return cond_syntax_error(err, text, p, msg);
     }
     char c = text[p], next = p + 1 < e ? text[p + 1] : '\0';
@@ -610,8 +609,9 @@ static int parse_comparison(const char *text, size_t b, size_t e, comparison_t *
         cmp->op = c == '<' ? CMP_LT : CMP_GT;
         p += 1;
     } else {
-        snprintf(msg, sizeof msg, "expected a comparison operator (<=, >=, ==, !=, <, >) after '%.*s'",
-                 plen, text + path_b);
+        snprintf(msg, sizeof msg,
+                 "expected a comparison operator (<=, >=, ==, !=, <, >) after '%.*s'", plen,
+                 text + path_b);
         return cond_syntax_error(err, text, p, msg);
     }
     while (p < e && is_space((unsigned char)text[p]))
@@ -815,10 +815,10 @@ struct yg_vexpr {
     yg_value_t *constant; /* VX_CONST */
     char *path;           /* VX_LOOKUP, and the VX_ARITH left operand */
     size_t path_len;
-    char op;              /* VX_ARITH: + - * / */
+    char op; /* VX_ARITH: + - * / */
     rhs_kind_t rhs_kind;
-    operand_t rhs;        /* RHS_VALUE, RHS_LIST (the one element) */
-    map_item_t *items;    /* RHS_MAP */
+    operand_t rhs;     /* RHS_VALUE, RHS_LIST (the one element) */
+    map_item_t *items; /* RHS_MAP */
     size_t nitems;
 };
 
@@ -917,8 +917,8 @@ static bool arith_match(const char *s, size_t len, size_t *path_b, size_t *path_
                         size_t *rhs_b, size_t *rhs_e)
 {
     size_t p = 1 + STATE_PREFIX_LEN;
-    if (len < p + 1 || memcmp(s + 1, STATE_PREFIX, STATE_PREFIX_LEN) != 0
-        || !is_alpha_((unsigned char)s[p]))
+    if (len < p + 1 || memcmp(s + 1, STATE_PREFIX, STATE_PREFIX_LEN) != 0 ||
+        !is_alpha_((unsigned char)s[p]))
         return false;
     *path_b = p;
     while (p < len && is_path_char((unsigned char)s[p]))
@@ -1051,8 +1051,7 @@ static yg_value_t *rhs_eval(const yg_vexpr_t *self, const yg_value_t *state)
     yg_value_t *map = yg_map_new();
     for (size_t i = 0; map && i < self->nitems; i++)
         if (yg_map_setn(map, self->items[i].key, self->items[i].key_len,
-                        operand_eval(&self->items[i].value, state))
-            != YG_OK)
+                        operand_eval(&self->items[i].value, state)) != YG_OK)
             yg_value_destroy(&map);
     return map;
 }

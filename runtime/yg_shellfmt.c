@@ -18,8 +18,8 @@
  * (ASCII \w). */
 static bool shell_safe(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-           || (c != '\0' && strchr("_@%+=:,./-", c) != NULL);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("_@%+=:,./-", c) != NULL);
 }
 
 char *yg_shell_quote(const char *s, size_t len)
@@ -124,7 +124,8 @@ static int format_field(yg_vbuf_t *out, const char *s, size_t b, size_t e, const
                             "Replacement index '{%.*s}' is not supported: use {name} placeholders",
                             flen, s + b);
     }
-    const yg_value_t *value = yg_value_type(vars) == YG_MAP ? yg_map_getn(vars, s + b, n - b) : NULL;
+    const yg_value_t *value =
+        yg_value_type(vars) == YG_MAP ? yg_map_getn(vars, s + b, n - b) : NULL;
     if (!value) {
         char *repr = name_repr(s + b, n - b);
         if (!repr)

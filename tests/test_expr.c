@@ -69,7 +69,7 @@ START_TEST(test_literals_edges)
     check_literal("1__0", "\"1__0\"");
     check_literal("_1", "\"_1\"");
     check_literal("1_", "\"1_\"");
-    check_literal("1e1", "\"1e1\"");   /* no '.', int() fails: a string */
+    check_literal("1e1", "\"1e1\""); /* no '.', int() fails: a string */
     check_literal("1.5e3", "1500.0");
     check_literal("1.5E-1", "0.15");
     check_literal(".5", "0.5");
@@ -85,10 +85,10 @@ START_TEST(test_literals_edges)
     check_literal("nOnE", "null");
     check_literal("tRuE", "true");
     check_literal("truee", "\"truee\"");
-    check_literal("'", "\"\"");          /* a lone quote is "quoted" too */
+    check_literal("'", "\"\""); /* a lone quote is "quoted" too */
     check_literal("\"", "\"\"");
     check_literal("''", "\"\"");
-    check_literal("\"a'", "\"\\\"a'\"");   /* mismatched quotes: kept */
+    check_literal("\"a'", "\"\\\"a'\""); /* mismatched quotes: kept */
     check_literal("'  x  '", "\"  x  \"");
     check_literal("'it''s'", "\"it''s\"");
     check_literal("\"true\"", "\"true\"");
@@ -266,8 +266,8 @@ START_TEST(test_cond_item4_precedence)
     ck_assert(!cond("a > 10 or b < 20 and c > 20", abc));
     ck_assert(cond("b < 20 and c > 10 or a > 10", abc));
     ck_assert(!cond("a > 1 and b > 20", "{\"a\": 5, \"b\": 10}"));
-    ck_assert(cond("approved == true or override == true",
-                   "{\"approved\": false, \"override\": true}"));
+    ck_assert(
+        cond("approved == true or override == true", "{\"approved\": false, \"override\": true}"));
     ck_assert(!cond("approved == true or override == true",
                     "{\"approved\": false, \"override\": false}"));
     /* keywords are case-insensitive and need whitespace on both sides */
@@ -475,8 +475,7 @@ START_TEST(test_cond_groups_items_8_to_11)
     ck_assert_str_eq(route(c9, t9, 2, "{\"score\": 0.7}"), "END");
     ck_assert_str_eq(route(c9, t9, 2, "{\"score\": 0.95}"), "b");
     const char *c10[] = {"score < 0.8"}, *t10[] = {"continue"};
-    ck_assert_str_eq(route(c10, t10, 1, "{\"_loop_limit_reached\": true, \"score\": 0.5}"),
-                     "END");
+    ck_assert_str_eq(route(c10, t10, 1, "{\"_loop_limit_reached\": true, \"score\": 0.5}"), "END");
     ck_assert_str_eq(route(c10, t10, 1, "{\"_loop_limit_reached\": false, \"score\": 0.5}"),
                      "continue");
     const char *c11[] = {"invalid!!! expression", "score >= 0.8"}, *t11[] = {"a", "done"};
@@ -510,10 +509,11 @@ static void check_reads(yg_value_t *reads, const char *expected_json)
 
 START_TEST(test_cond_reads)
 {
-    yg_cond_t *c = yg_cond_compile("critique.score < 0.8 and a > 1 or critique.x == 2 or b == c",
-                                   NULL);
+    yg_cond_t *c =
+        yg_cond_compile("critique.score < 0.8 and a > 1 or critique.x == 2 or b == c", NULL);
     ck_assert_ptr_nonnull(c);
-    ck_assert_str_eq(yg_cond_text(c), "critique.score < 0.8 and a > 1 or critique.x == 2 or b == c");
+    ck_assert_str_eq(yg_cond_text(c),
+                     "critique.score < 0.8 and a > 1 or critique.x == 2 or b == c");
     yg_value_t *out = J("[\"a\"]");
     yg_cond_reads(c, out);
     check_reads(out, "[\"a\", \"critique\", \"b\"]");
@@ -560,8 +560,8 @@ static bool same(const yg_value_t *a, const yg_value_t *b)
         if (yg_map_size(a) != yg_map_size(b))
             return false;
         for (size_t i = 0; i < yg_map_size(a); i++)
-            if (strcmp(yg_map_key_at(a, i), yg_map_key_at(b, i)) != 0
-                || !same(yg_map_value_at(a, i), yg_map_value_at(b, i)))
+            if (strcmp(yg_map_key_at(a, i), yg_map_key_at(b, i)) != 0 ||
+                !same(yg_map_value_at(a, i), yg_map_value_at(b, i)))
                 return false;
         return true;
     }
@@ -818,10 +818,13 @@ static unsigned fuzz_rand(unsigned *seed)
 START_TEST(test_fuzz_no_crash)
 {
     static const char *const pieces[] = {
-        "state.", "{", "}", "[", "]", " and ", " or ", " AND ", "<", "<=", ">", ">=", "==", "!=",
-        "<<", "+", "-", "*", "/", "'", "\"", ",", ":", ".", "a", "b.c", "_x", "1", "0.5", "-3",
-        "1e1", "true", "null", " ", "\t", "\n", "\xc3\xa9", "\xff", "{state.", "[state.", "!",
-        "9999999999999999999999", "1_0", "()", "not ",
+        "state.", "{",        "}",    "[",       "]",       " and ", " or ",
+        " AND ",  "<",        "<=",   ">",       ">=",      "==",    "!=",
+        "<<",     "+",        "-",    "*",       "/",       "'",     "\"",
+        ",",      ":",        ".",    "a",       "b.c",     "_x",    "1",
+        "0.5",    "-3",       "1e1",  "true",    "null",    " ",     "\t",
+        "\n",     "\xc3\xa9", "\xff", "{state.", "[state.", "!",     "9999999999999999999999",
+        "1_0",    "()",       "not ",
     };
     const size_t npieces = sizeof pieces / sizeof pieces[0];
     yg_value_t *st = J("{\"a\": 1, \"b\": {\"c\": \"s\"}, \"_x\": [1, 2], \"l\": [], "

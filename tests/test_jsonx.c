@@ -60,8 +60,7 @@ START_TEST(test_item28_direct_and_found)
     extracts("```json\n{\"frequency\": 3, \"amount\": null}\n```",
              "{\"frequency\": 3, \"amount\": null}");
     extracts("```\n{\"status\": \"ok\"}\n```", "{\"status\": \"ok\"}");
-    extracts("Here is the result: {\"key\": \"value\"} hope it helps",
-             "{\"key\": \"value\"}");
+    extracts("Here is the result: {\"key\": \"value\"} hope it helps", "{\"key\": \"value\"}");
     extracts("The list is [\"a\", \"b\", \"c\"] as requested", "[\"a\", \"b\", \"c\"]");
     /* rule 1 accepts any JSON type */
     extracts("42", "42");
@@ -151,9 +150,9 @@ static unsigned fuzz_rand(unsigned *seed)
 
 START_TEST(test_fuzz_no_crash)
 {
-    static const char *const pieces[] = {"{", "}", "[", "]", "```", "```json", "\"", ":", ",",
-                                         "1", "true", "null", "\"a\"", " ", "\n", "x", "\\",
-                                         "\xc3\xa9", "\xff"};
+    static const char *const pieces[] = {"{",  "}", "[",  "]",        "```",  "```json", "\"",
+                                         ":",  ",", "1",  "true",     "null", "\"a\"",   " ",
+                                         "\n", "x", "\\", "\xc3\xa9", "\xff"};
     const size_t n = sizeof pieces / sizeof pieces[0];
     unsigned seed = 7;
     char buf[400];

@@ -110,8 +110,7 @@ static void formats(const char *command, const char *vars_json, const char *expe
     free(out);
 }
 
-static void format_fails(const char *command, const char *vars_json, int code,
-                         const char *message)
+static void format_fails(const char *command, const char *vars_json, int code, const char *message)
 {
     yg_error_t err = {0};
     char *out = format(command, vars_json, &err);
@@ -206,8 +205,8 @@ static unsigned fuzz_rand(unsigned *seed)
 
 START_TEST(test_fuzz_no_crash)
 {
-    static const char *const pieces[] = {"{", "}", "{{", "}}", "a", "b", "{a}", "{b}", ".", "[",
-                                         "!", ":", " ", "'", "0", "{}", "\xc3\xa9"};
+    static const char *const pieces[] = {"{", "}", "{{", "}}", "a", "b", "{a}", "{b}",     ".",
+                                         "[", "!", ":",  " ",  "'", "0", "{}",  "\xc3\xa9"};
     const size_t n = sizeof pieces / sizeof pieces[0];
     yg_value_t *vars = J("{\"a\": \"x y\", \"b\": [1, {\"k\": null}]}");
     unsigned seed = 99;
