@@ -120,6 +120,7 @@ struct yg_node {
     yg_value_t *variables;     /* map name -> template value; NULL or empty = whole state */
     yg_vexpr_t **variable_exprs; /* compiled, parallel to variables entries */
     char *state_key;           /* effective output key (defaults applied) */
+    bool state_key_explicit;   /* state_key was written in the YAML (map wrapper, spec 4.5) */
     char **requires;
     size_t requires_count;
     bool skip_if_exists;       /* effective (loop detection applied) */
@@ -210,7 +211,8 @@ typedef struct yg_edge {
     yg_edge_kind_t kind;
     yg_pos_t pos;
     char *from;                /* node name or "START" */
-    size_t from_index;         /* YG_START_INDEX for START; a map's sub-node for row 5 */
+    size_t from_index;         /* YG_START_INDEX for START; for row 5 (from a map) the map
+                                * node itself: the runtime fires it once after all items */
     char **to;                 /* one name, or the router list */
     size_t *to_index;          /* YG_END_INDEX for END */
     size_t to_count;
@@ -310,5 +312,10 @@ const yg_state_key_t *yg_graph_key(const yg_graph_t *self, const char *name);
 const yg_tool_t *yg_graph_tool(const yg_graph_t *self, const char *name);
 
 const char *yg_node_type_name(yg_node_type_t type);
+
+/* Spec 9.1 expansion of ${NAME} from the environment (unknown names stay
+ * verbatim) plus the shell form ${NAME:-default} (default when NAME is unset
+ * or empty).  Returns malloc'd text, NULL on ENOMEM. */
+char *yg_graph_env_expand(const char *text);
 
 #endif
