@@ -1,0 +1,66 @@
+/*
+ * yg_ckpt_internal.h - what a checkpoint store implementation plugs into.
+ *
+ * Every store embeds yg_ckpt_t as its FIRST member and points it at a
+ * vtable.  The public yg_ckpt_* functions in yg_checkpoint.c validate the
+ * arguments (so implementations may trust them) and then dispatch.
+ */
+#ifndef YG_CKPT_INTERNAL_H
+#define YG_CKPT_INTERNAL_H
+
+#include "yg_checkpoint.h"
+
+typedef struct yg_ckpt_ops {
+    const char *kind; /* "memory", "file", "redis" ... */
+    int (*save)(yg_ckpt_t *self, const yg_checkpoint_t *ckpt, yg_ckpt_done_fn *done,
+                void *arg);
+    int (*load_latest)(yg_ckpt_t *self, const char *thread_id, const char *ns,
+                       yg_ckpt_load_fn *done, void *arg);
+    int (*load)(yg_ckpt_t *self, const char *thread_id, const char *ns, const char *id,
+                yg_ckpt_load_fn *done, void *arg);
+    int (*list)(yg_ckpt_t *self, const char *thread_id, const char *ns, size_t limit,
+                yg_ckpt_list_fn *done, void *arg);
+    int (*delete_thread)(yg_ckpt_t *self, const char *thread_id, yg_ckpt_done_fn *done,
+                         void *arg);
+    /* Complete outstanding operations (see yg_checkpoint.h) and free. */
+    void (*destroy)(yg_ckpt_t *self);
+} yg_ckpt_ops_t;
+
+struct yg_ckpt {
+    const yg_ckpt_ops_t *ops;
+    int in_callback; /* > 0 while a completion callback runs (destroy asserts 0) */
+};
+
+/* Record field names shared by the encoding and the file store. */
+#define YG_CKPT_KEY_THREAD_ID "thread_id"
+#define YG_CKPT_KEY_NS "ns"
+#define YG_CKPT_KEY_ID "id"
+#define YG_CKPT_KEY_PARENT_ID "parent_id"
+#define YG_CKPT_KEY_STEP "step"
+#define YG_CKPT_KEY_SOURCE "source"
+#define YG_CKPT_KEY_CREATED_AT "created_at_ms"
+#define YG_CKPT_KEY_GRAPH_HASH "graph_hash"
+#define YG_CKPT_KEY_VALUES "values"
+#define YG_CKPT_KEY_NEXT "next"
+#define YG_CKPT_KEY_TASKS "tasks"
+#define YG_CKPT_KEY_WRITES "writes"
+#define YG_CKPT_KEY_INTERRUPTS "interrupts"
+#define YG_CKPT_KEY_META "meta"
+
+/* Wall clock in ms since the epoch. */
+int64_t yg_ckpt_now_ms(void);
+
+/* Build a record from a map like yg_checkpoint_from_map, except that the
+ * "values" key is ignored (may be absent) and values_out is left NULL;
+ * used by stores whose records carry values in another form (deltas). */
+yg_checkpoint_t *yg_checkpoint_from_map_novalues(const yg_value_t *map, yg_error_t *err);
+
+/* Same as yg_checkpoint_to_map but without the "values" key when
+ * with_values is false (the caller adds its own representation). */
+yg_value_t *yg_checkpoint_to_map_ex(const yg_checkpoint_t *self, bool with_values);
+
+/* File store counters: records appended and fsyncs done since open (for
+ * tests of group commit).  YG_EINVAL if self is not a file store. */
+int yg_ckpt_file_stats(const yg_ckpt_t *self, uint64_t *records, uint64_t *syncs);
+
+#endif
