@@ -57,6 +57,16 @@ int yg_gl_nomem(yg_loader_t *l)
     return yg_error_set_at(l->err, YG_ENOMEM, l->file, 0, 0, "out of memory");
 }
 
+void yg_gl_prefix_error(yg_error_t *err, const char *prefix)
+{
+    if (!err || err->code == YG_ENOMEM)
+        return;
+    char msg[2 * YG_ERROR_MESSAGE_MAX];
+    snprintf(msg, sizeof msg, "%s%s", prefix, err->message);
+    msg[YG_ERROR_MESSAGE_MAX - 1] = '\0';
+    memcpy(err->message, msg, YG_ERROR_MESSAGE_MAX);
+}
+
 const char *yg_gl_kind(const yg_ynode_t *n)
 {
     if (!n)

@@ -64,6 +64,8 @@ int yg_gl_error(yg_loader_t *l, const yg_ynode_t *at, const char *fmt, ...)
 int yg_gl_error_code(yg_loader_t *l, int code, const yg_ynode_t *at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int yg_gl_nomem(yg_loader_t *l);
+/* Put context in front of a message another module wrote (truncating). */
+void yg_gl_prefix_error(yg_error_t *err, const char *prefix);
 
 /* "a list", "a mapping", "a string"... for messages. */
 const char *yg_gl_kind(const yg_ynode_t *n);

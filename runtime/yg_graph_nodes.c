@@ -518,8 +518,14 @@ static int compile_interrupt(yg_loader_t *l, yg_node_t *n, const yg_ynode_t *def
             n->message_tmpl =
                 yg_tmpl_compile(msg->text, msg->len, l->file, msg->text_line, msg->text_column,
                                 l->err);
-            if (!n->message_tmpl)
-                return l->err->code ? l->err->code : yg_gl_nomem(l);
+            if (!n->message_tmpl) {
+                if (!l->err->code || l->err->code == YG_ENOMEM)
+                    return yg_gl_nomem(l);
+                char context[WHAT_MAX + 32];
+                snprintf(context, sizeof context, "%s: 'message' template: ", what);
+                yg_gl_prefix_error(l->err, context);
+                return l->err->code;
+            }
         }
     }
     if (default_state_key(l, n, def, what, "interrupt_message") != YG_OK ||

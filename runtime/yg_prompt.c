@@ -413,6 +413,17 @@ static int prompt_text(const yg_ynode_t *root, const char *key, const char *path
     return *out ? YG_OK : yg_error_set(err, YG_ENOMEM, "out of memory");
 }
 
+/* Put context in front of a message another module wrote. */
+static void prefix_error(yg_error_t *err, const char *prefix)
+{
+    if (!err || err->code == YG_ENOMEM)
+        return;
+    char msg[2 * YG_ERROR_MESSAGE_MAX];
+    snprintf(msg, sizeof msg, "%s%s", prefix, err->message);
+    msg[YG_ERROR_MESSAGE_MAX - 1] = '\0';
+    memcpy(err->message, msg, YG_ERROR_MESSAGE_MAX);
+}
+
 yg_prompt_t *yg_prompt_load_text(const char *name, const char *path, const char *text,
                                  size_t len, yg_error_t *err)
 {
@@ -436,14 +447,18 @@ yg_prompt_t *yg_prompt_load_text(const char *name, const char *path, const char 
     if (sys_node && p->system_src[0]) {
         p->system = yg_tmpl_compile(p->system_src, strlen(p->system_src), path,
                                     sys_node->text_line, sys_node->text_column, err);
-        if (!p->system)
+        if (!p->system) {
+            prefix_error(err, "'system' template: ");
             goto fail;
+        }
     }
     if (user_node) {
         p->user = yg_tmpl_compile(p->user_src, strlen(p->user_src), path, user_node->text_line,
                                   user_node->text_column, err);
-        if (!p->user)
+        if (!p->user) {
+            prefix_error(err, "'user' template: ");
             goto fail;
+        }
     }
     const yg_ynode_t *schema = yg_ynode_get(root, "schema");
     const yg_ynode_t *oschema = yg_ynode_get(root, "output_schema");
