@@ -181,8 +181,9 @@ yg_ckpt_t *yg_ckpt_memory_new(zloop_t *loop);
  * See docs/checkpoints.md for the format.  loop is required.
  * NULL with err on failure. */
 yg_ckpt_t *yg_ckpt_file_new(zloop_t *loop, const char *path, yg_error_t *err);
-/* Rewrite a file store's log without deleted threads and superseded
- * records (atomically: write a new file, fsync, rename).  YG_EINVAL on a
+/* Rewrite a file store's log without the records of deleted threads and
+ * without tombstones (atomically: write a new file, fsync, rename), from
+ * the I/O thread; completes like any other operation.  YG_EINVAL on a
  * store that is not a file store. */
 int yg_ckpt_file_compact(yg_ckpt_t *self, yg_ckpt_done_fn *done, void *arg);
 

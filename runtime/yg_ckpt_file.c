@@ -40,8 +40,13 @@
 #define FILE_MAGIC_LEN 6
 #define FILE_FORMAT_VERSION 1
 #define FILE_HEADER_SIZE 8
-/* Record header: u32 payload length, u32 CRC-32 of the payload (LE). */
-#define RECORD_HEADER_SIZE 8
+/* Record header (little-endian u32s): payload length, CRC-32 of those 4
+ * length bytes, CRC-32 of the payload.  The length has its own check so a
+ * damaged length in the middle of the log is told apart from a torn append
+ * at its end. */
+#define RECORD_HEADER_SIZE 12
+#define RECORD_LENGTH_CRC_AT 4
+#define RECORD_PAYLOAD_CRC_AT 8
 /* Largest payload accepted: one maximal encoded state plus its metadata. */
 #define RECORD_MAX ((size_t)YG_LIMIT_DEFAULT_BYTES + 65536u)
 /* Payload type bytes. */
@@ -420,26 +425,29 @@ static int io_scan(io_t *io, yg_error_t *err)
     uint64_t off = FILE_HEADER_SIZE;
     while (rc == YG_OK && size > FILE_HEADER_SIZE && off < size) {
         uint64_t left = size - off;
-        uint32_t length = left >= RECORD_HEADER_SIZE ? get_le32(data + off) : 0;
-        bool fits = left >= RECORD_HEADER_SIZE && length > 0 && length <= RECORD_MAX
+        const unsigned char *rec = data + off;
+        bool header_ok = left >= RECORD_HEADER_SIZE
+                         && crc32_of(rec, 4) == get_le32(rec + RECORD_LENGTH_CRC_AT);
+        uint32_t length = header_ok ? get_le32(rec) : 0;
+        bool fits = header_ok && length > 0 && length <= RECORD_MAX
                     && length <= left - RECORD_HEADER_SIZE;
-        bool intact = fits && crc32_of(data + off + RECORD_HEADER_SIZE, length)
-                                  == get_le32(data + off + 4);
+        bool intact = fits && crc32_of(rec + RECORD_HEADER_SIZE, length)
+                                  == get_le32(rec + RECORD_PAYLOAD_CRC_AT);
         if (!intact) {
             /* A torn tail is what an interrupted append leaves: a partial
-             * header, a plausible length reaching past the end of the file,
-             * a last record whose bytes did not all land, or zeros (the
-             * size grew before the data did).  Anything else is damage in
-             * the middle of the log, which we refuse to drop silently. */
+             * header, a good header whose payload reaches past the end of
+             * the file, a last record whose bytes did not all land, or
+             * zeros (the size grew before the data did).  Anything else is
+             * damage in the middle of the log, which we refuse to drop. */
             bool tail;
             if (left < RECORD_HEADER_SIZE)
                 tail = true;
-            else if (length == 0 || length > RECORD_MAX)
-                tail = all_zero(data + off, (size_t)left);
+            else if (!header_ok || length == 0 || length > RECORD_MAX)
+                tail = all_zero(rec, (size_t)left);
             else if (length > left - RECORD_HEADER_SIZE)
                 tail = true;
             else
-                tail = length == left - RECORD_HEADER_SIZE || all_zero(data + off, (size_t)left);
+                tail = length == left - RECORD_HEADER_SIZE || all_zero(rec, (size_t)left);
             if (!tail) {
                 rc = yg_error_set(err, YG_EPARSE,
                                   "%s: corrupt record at offset %llu (not at the end of the "
@@ -581,7 +589,8 @@ static yg_value_t *io_read_record(io_t *io, const io_rec_t *rec, yg_error_t *err
         yg_error_set(err, YG_EIO, "cannot read checkpoint %s from %s: %s", rec->id, io->path,
                      n < 0 ? strerror(errno) : "short read");
     else if (get_le32(buf) != rec->length
-             || crc32_of(buf + RECORD_HEADER_SIZE, rec->length) != get_le32(buf + 4))
+             || crc32_of(buf + RECORD_HEADER_SIZE, rec->length)
+                    != get_le32(buf + RECORD_PAYLOAD_CRC_AT))
         yg_error_set(err, YG_EIO, "checkpoint %s in %s fails its checksum", rec->id, io->path);
     else
         map = payload_decode(buf + RECORD_HEADER_SIZE, rec->length, err);
@@ -1049,7 +1058,8 @@ static int req_set_record(file_req_t *req, char type, const yg_value_t *map)
     memcpy(p + RECORD_HEADER_SIZE + 1, body, body_size);
     free(body);
     put_le32(p, (uint32_t)length);
-    put_le32(p + 4, crc32_of(p + RECORD_HEADER_SIZE, length));
+    put_le32(p + RECORD_LENGTH_CRC_AT, crc32_of(p, 4));
+    put_le32(p + RECORD_PAYLOAD_CRC_AT, crc32_of(p + RECORD_HEADER_SIZE, length));
     return YG_OK;
 }
 
