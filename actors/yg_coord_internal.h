@@ -1,0 +1,202 @@
+/*
+ * yg_coord_internal.h - data shared by the coordinator's source files.
+ *
+ *   yg_coordinator.c   actor, sockets, outboxes, graph/worker registry,
+ *                      node-actor and client message handling
+ *   yg_coord_run.c     run life cycle: start, resume, supersteps, merge,
+ *                      checkpoints, interrupts, completion, events
+ *   yg_coord_edges.c   edge evaluation and map fan-out (spec 5, 4.5)
+ */
+#ifndef YG_COORD_INTERNAL_H
+#define YG_COORD_INTERNAL_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "yamlgraph/yamlgraph.h"
+#include "yg_checkpoint.h"
+#include "yg_coordinator.h"
+#include "yg_graph.h"
+#include "yg_merge.h"
+#include "yg_msg.h"
+
+#define COORD_NO_INDEX ((size_t)-1)
+
+/* A node actor (local thread or remote worker) serving one graph node. */
+typedef struct coord_worker {
+    zframe_t *identity;    /* its ROUTER identity (owned) */
+    char key[80];          /* hex identity, the registry key */
+    struct coord_node *node;
+    int capacity;
+    int inflight;          /* tasks sent and not yet answered */
+} coord_worker_t;
+
+/* Per (graph, node): who serves it and what waits for a server. */
+typedef struct coord_node {
+    yg_node_t *node;
+    zlistx_t *workers;     /* coord_worker_t * (owned by coord->workers) */
+    yg_value_t *waiting;   /* list of task messages without a worker yet */
+} coord_node_t;
+
+typedef struct coord_graph {
+    yg_graph_t *graph;     /* borrowed: the runtime owns it */
+    yg_keyset_t *keys;
+    coord_node_t *nodes;   /* parallel to graph->nodes */
+    yg_ckpt_t *store;      /* borrowed from coord->stores; NULL = none */
+    yg_value_t *warned;    /* dropped keys already warned about (map) */
+} coord_graph_t;
+
+typedef enum {
+    TASK_PENDING = 0,      /* not sent yet */
+    TASK_SENT,
+    TASK_OK,               /* update present */
+    TASK_INTERRUPT,        /* interrupt (+ update for interrupt_output_mapping) */
+    TASK_ERROR
+} coord_task_state_t;
+
+typedef struct coord_task {
+    size_t node_index;     /* graph->nodes index (a map's sub-node for items) */
+    size_t order;          /* merge order: top-level node index (map node for items) */
+    size_t map_node;       /* the map node index for items, else COORD_NO_INDEX */
+    int64_t map_index;     /* item index, -1 when not a map item */
+    yg_value_t *payload;   /* map items: {<as>: item, _map_index: i} */
+    yg_value_t *resume;    /* resume value when re-entering an interrupted node */
+    yg_value_t *prior_interrupt; /* payload generated before the pause */
+    coord_task_state_t state;
+    yg_value_t *update;
+    yg_value_t *interrupt;
+    yg_value_t *error;
+    coord_worker_t *worker; /* where it runs (NULL when waiting / done) */
+} coord_task_t;
+
+typedef enum {
+    RUN_STARTING = 0,      /* loading the checkpoint / saving the input */
+    RUN_STEPPING,          /* tasks in flight */
+    RUN_SAVING,            /* waiting for a checkpoint save */
+    RUN_FINISHED
+} coord_run_phase_t;
+
+typedef struct coord_run {
+    uint64_t id;
+    char id_str[24];
+    coord_graph_t *cg;
+    char *thread;          /* may be NULL (no checkpointer) */
+    char *ns;              /* "" top level; node name for children */
+    char *busy_key;        /* key in coord->threads, NULL if none */
+    yg_ckpt_t *store;
+    coord_run_phase_t phase;
+    yg_value_t *state;
+    int64_t step;          /* number of the last completed step (-1: input) */
+    int64_t steps_run;     /* supersteps run by this invocation */
+    int64_t step_limit;
+    coord_task_t *tasks;   /* the current step's tasks, in merge order */
+    size_t ntasks;
+    size_t outstanding;    /* tasks not answered yet */
+    char *last_ckpt_id;
+    /* who asked */
+    zframe_t *client;      /* api client, or the subgraph node actor (child) */
+    int64_t req;
+    bool subscribed;
+    uint64_t seq;
+    bool is_child;
+    uint64_t parent_run;
+    uint64_t parent_task;
+    int depth;
+    /* request data waiting for the checkpoint load */
+    bool resuming;
+    bool force;
+    yg_value_t *input;
+    yg_value_t *resume_value;
+} coord_run_t;
+
+typedef struct coord {
+    yg_coord_config_t cfg;
+    zsock_t *pipe;
+    zloop_t *loop;
+    zsock_t *nodes_sock;   /* ROUTER for node actors */
+    zsock_t *api_sock;     /* ROUTER for clients */
+    zhashx_t *graphs;      /* hash hex -> coord_graph_t (owned) */
+    zhashx_t *workers;     /* identity hex -> coord_worker_t (owned) */
+    zhashx_t *runs;        /* run id string -> coord_run_t (owned) */
+    zhashx_t *threads;     /* "<ns>|<thread>" -> run (borrowed): one active run per thread */
+    zhashx_t *stores;      /* spec -> yg_ckpt_t (owned) */
+    yg_ckpt_t *global_store; /* borrowed from stores; NULL = per graph */
+    zhashx_t *out_nodes;   /* identity hex -> outbox (to node actors) */
+    zhashx_t *out_api;     /* identity hex -> outbox (to clients) */
+    int retry_timer;       /* zloop timer id, -1 when none */
+    uint64_t next_run_id;
+    bool terminating;
+} coord_t;
+
+/* ---- yg_coordinator.c ---- */
+void coord_log(coord_t *self, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Queue a message (takes ownership) to a node actor or client identity. */
+void coord_send_node(coord_t *self, zframe_t *identity, yg_value_t *msg);
+void coord_send_api(coord_t *self, zframe_t *identity, yg_value_t *msg);
+/* Send everything queued (batched per destination). */
+void coord_flush(coord_t *self);
+/* Send a task message (takes ownership) to a worker of the node, or queue
+ * it until one is ready; returns the worker or NULL. */
+coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg);
+coord_graph_t *coord_find_graph(coord_t *self, const char *id);
+/* Identity as a hex registry key. */
+void coord_identity_key(zframe_t *identity, char *buf, size_t size);
+
+/* ---- yg_coord_run.c ---- */
+/* An api request for a run ("run"/"resume") or a child request from a
+ * subgraph node actor.  All values borrowed. */
+typedef struct coord_start {
+    coord_graph_t *cg;
+    const char *thread;
+    const char *ns;
+    bool resume;
+    bool force;
+    bool subscribe;
+    int64_t step_limit;
+    const yg_value_t *input;
+    const yg_value_t *resume_value;
+    zframe_t *client;        /* borrowed; copied */
+    int64_t req;
+    bool is_child;
+    uint64_t parent_run;
+    uint64_t parent_task;
+    yg_ckpt_t *store;        /* child runs: the parent's store */
+    int depth;
+} coord_start_t;
+
+/* Start a run; on a request error replies with an error and returns it. */
+int coord_run_start(coord_t *self, const coord_start_t *start);
+coord_run_t *coord_run_find(coord_t *self, uint64_t id);
+/* A node actor's "result" message (borrowed). */
+void coord_run_on_result(coord_t *self, coord_worker_t *worker, const yg_value_t *msg);
+/* A node actor's "event" message (borrowed). */
+void coord_run_on_event(coord_t *self, const yg_value_t *msg);
+/* Cancel a run (and its children); replies YG_ECANCELLED to its client. */
+void coord_run_cancel(coord_t *self, coord_run_t *run);
+/* End a run with an error reply (code + message). */
+void coord_run_fail(coord_t *self, coord_run_t *run, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Re-send a task whose worker vanished. */
+void coord_run_redispatch(coord_t *self, uint64_t run_id, uint64_t task_index);
+void coord_run_destroy(coord_t *self, coord_run_t **run_p);
+/* Emit an event of a run to its subscriber (data: map, takes ownership). */
+void coord_run_emit(coord_t *self, coord_run_t *run, const char *kind, yg_value_t *data);
+/* Reply an error to a client request (not a run). */
+void coord_reply_error(coord_t *self, zframe_t *client, int64_t req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* get_state / history requests. */
+void coord_state_request(coord_t *self, zframe_t *client, int64_t req, coord_graph_t *cg,
+                         const char *thread, bool history, size_t limit);
+
+/* ---- yg_coord_edges.c ---- */
+/* The tasks of the next step after `run`'s current step was merged, or of
+ * step 0 (START edges) when `from_start`.  Fills *tasks / *count (owned by
+ * the caller, freed with coord_tasks_free).  run->state is the state before
+ * the step's merge, merged the state after it.  Returns YG_OK or an error with
+ * err (e.g. a fan-out over a non-list). */
+int coord_next_tasks(coord_t *self, coord_run_t *run, bool from_start, const yg_value_t *merged,
+                     coord_task_t **tasks, size_t *count, yg_error_t *err);
+void coord_tasks_free(coord_task_t **tasks, size_t count);
+
+#endif

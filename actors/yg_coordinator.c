@@ -1,0 +1,886 @@
+/*
+ * yg_coordinator.c - the coordinator actor: sockets, batching outboxes,
+ * the graph and worker registries, and the handling of node-actor and
+ * client messages.  The run life cycle lives in yg_coord_run.c, edge
+ * evaluation in yg_coord_edges.c.
+ */
+#include "yg_coord_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Messages queued for one destination, sent as batches on flush. */
+typedef struct outbox {
+    zframe_t *identity;
+    yg_value_t *msgs; /* list of message maps */
+} outbox_t;
+
+typedef struct start_args {
+    yg_coord_config_t cfg;
+    int status;
+    char error[YG_ERROR_MESSAGE_MAX];
+} start_args_t;
+
+static const yg_limits_t body_limits = {
+    .max_bytes = YG_MSG_MAX_BODY,
+    .max_depth = YG_LIMIT_DEFAULT_DEPTH,
+    .max_elements = YG_LIMIT_DEFAULT_ELEMENTS,
+    .max_string = YG_LIMIT_DEFAULT_STRING,
+};
+
+void coord_log(coord_t *self, int level, const char *fmt, ...)
+{
+    if (level > self->cfg.log_level)
+        return;
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (level <= YG_LOG_ERROR)
+        zsys_error("yamlgraph: %s", buf);
+    else if (level == YG_LOG_WARNING)
+        zsys_warning("yamlgraph: %s", buf);
+    else if (level == YG_LOG_INFO)
+        zsys_info("yamlgraph: %s", buf);
+    else
+        zsys_debug("yamlgraph: %s", buf);
+}
+
+char *yg_coordinator_node_endpoint(const char *runtime_id, int shard, char *buf, size_t size)
+{
+    snprintf(buf, size, "inproc://yg-coord-%s-%d", runtime_id, shard);
+    return buf;
+}
+
+char *yg_coordinator_api_endpoint(const char *runtime_id, int shard, char *buf, size_t size)
+{
+    snprintf(buf, size, "inproc://yg-api-%s-%d", runtime_id, shard);
+    return buf;
+}
+
+void coord_identity_key(zframe_t *identity, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *d = zframe_data(identity);
+    size_t n = zframe_size(identity), o = 0;
+    for (size_t i = 0; i < n && o + 2 < size; i++) {
+        buf[o++] = hex[d[i] >> 4];
+        buf[o++] = hex[d[i] & 15];
+    }
+    buf[o] = '\0';
+}
+
+/* ---- outboxes ------------------------------------------------------------ */
+
+static void outbox_destroy(void **item)
+{
+    outbox_t *box = *item;
+    if (!box)
+        return;
+    zframe_destroy(&box->identity);
+    yg_value_destroy(&box->msgs);
+    free(box);
+    *item = NULL;
+}
+
+static void queue_message(zhashx_t *boxes, zframe_t *identity, yg_value_t *msg)
+{
+    char key[80];
+    coord_identity_key(identity, key, sizeof key);
+    outbox_t *box = zhashx_lookup(boxes, key);
+    if (!box) {
+        box = calloc(1, sizeof *box);
+        if (!box || !(box->msgs = yg_list_new()) || !(box->identity = zframe_dup(identity))) {
+            void *p = box;
+            outbox_destroy(&p);
+            yg_value_destroy(&msg);
+            return;
+        }
+        zhashx_insert(boxes, key, box);
+    }
+    if (yg_list_append(box->msgs, msg) != YG_OK)
+        yg_value_destroy(&msg);
+}
+
+void coord_send_node(coord_t *self, zframe_t *identity, yg_value_t *msg)
+{
+    if (identity && msg)
+        queue_message(self->out_nodes, identity, msg);
+    else
+        yg_value_destroy(&msg);
+}
+
+void coord_send_api(coord_t *self, zframe_t *identity, yg_value_t *msg)
+{
+    if (identity && msg)
+        queue_message(self->out_api, identity, msg);
+    else
+        yg_value_destroy(&msg);
+}
+
+/* Send [identity, body] without blocking; returns 0 or errno. */
+static int send_frames(zsock_t *sock, zframe_t *identity, const char *body, size_t size)
+{
+    void *raw = zsock_resolve(sock);
+    if (zmq_send(raw, zframe_data(identity), zframe_size(identity), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return errno;
+    if (zmq_send(raw, body, size, ZMQ_DONTWAIT) < 0)
+        return errno; /* cannot happen once the first part was accepted */
+    return 0;
+}
+
+/* A task message that could not reach its worker goes to another one. */
+static void reroute_lost_tasks(coord_t *self, yg_value_t *msgs, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        yg_value_t *m = yg_list_get(msgs, i);
+        const char *t = yg_value_str(yg_map_get(m, YG_MSG_TYPE));
+        if (t && strcmp(t, YG_MSG_TASK) == 0)
+            coord_run_redispatch(self, (uint64_t)yg_value_int(yg_map_get(m, "run")),
+                                 (uint64_t)yg_value_int(yg_map_get(m, "task")));
+    }
+}
+
+static void worker_gone(coord_t *self, const char *key)
+{
+    coord_worker_t *w = zhashx_lookup(self->workers, key);
+    if (!w || !w->node)
+        return;
+    coord_log(self, YG_LOG_WARNING, "node actor for '%s' is unreachable; dropping it",
+              w->node->node->name);
+    void *handle = zlistx_find(w->node->workers, w);
+    if (handle)
+        zlistx_delete(w->node->workers, handle);
+    w->node = NULL; /* kept in the registry: tasks may still point at it */
+}
+
+/* Send one outbox in batches.  Returns true when it is empty afterwards. */
+static bool flush_box(coord_t *self, zsock_t *sock, outbox_t *box, const char *key, bool nodes)
+{
+    size_t n = yg_list_size(box->msgs), sent = 0;
+    while (sent < n) {
+        size_t chunk = n - sent < YG_MSG_BATCH_MAX ? n - sent : YG_MSG_BATCH_MAX;
+        yg_value_t *body = chunk == 1 ? yg_value_ref(yg_list_get(box->msgs, sent)) : yg_list_new();
+        for (size_t i = 0; chunk > 1 && body && i < chunk; i++)
+            yg_list_append(body, yg_value_ref(yg_list_get(box->msgs, sent + i)));
+        char *data = NULL;
+        size_t size = 0;
+        int rc = body ? yg_msgpack_encode(body, &data, &size) : YG_ENOMEM;
+        yg_value_destroy(&body);
+        if (rc != YG_OK) {
+            coord_log(self, YG_LOG_ERROR, "cannot encode a message batch (%s)", yg_strerror(rc));
+            sent += chunk;
+            continue;
+        }
+        int e = send_frames(sock, box->identity, data, size);
+        free(data);
+        if (e == EAGAIN)
+            break; /* peer full: keep the rest, retry from a timer */
+        if (e == EHOSTUNREACH) {
+            if (nodes) {
+                worker_gone(self, key);
+                reroute_lost_tasks(self, box->msgs, sent, n);
+            } else {
+                coord_log(self, YG_LOG_INFO, "client gone; dropping %zu replies", n - sent);
+            }
+            sent = n;
+            break;
+        }
+        if (e != 0)
+            coord_log(self, YG_LOG_WARNING, "send failed: %s", zmq_strerror(e));
+        sent += chunk;
+    }
+    if (sent >= n)
+        return true;
+    yg_value_t *rest = yg_list_new();
+    for (size_t i = sent; rest && i < n; i++)
+        yg_list_append(rest, yg_value_ref(yg_list_get(box->msgs, i)));
+    if (rest) {
+        yg_value_destroy(&box->msgs);
+        box->msgs = rest;
+    }
+    return false;
+}
+
+static int retry_flush(zloop_t *loop, int timer_id, void *arg);
+
+static bool flush_boxes(coord_t *self, zhashx_t *boxes, zsock_t *sock, bool nodes)
+{
+    bool all = true;
+    zlistx_t *keys = zhashx_keys(boxes);
+    for (const char *key = zlistx_first(keys); key; key = zlistx_next(keys)) {
+        outbox_t *box = zhashx_lookup(boxes, key);
+        if (box && flush_box(self, sock, box, key, nodes))
+            zhashx_delete(boxes, key);
+        else
+            all = false;
+    }
+    zlistx_destroy(&keys);
+    return all;
+}
+
+void coord_flush(coord_t *self)
+{
+    /* rerouted tasks may queue new node messages: loop until stable */
+    bool done_nodes = true;
+    for (int pass = 0; pass < 4 && zhashx_size(self->out_nodes); pass++)
+        done_nodes = flush_boxes(self, self->out_nodes, self->nodes_sock, true);
+    bool done_api = flush_boxes(self, self->out_api, self->api_sock, false);
+    if ((!done_nodes || !done_api) && self->retry_timer < 0)
+        self->retry_timer = zloop_timer(self->loop, YG_COORD_RETRY_MS, 1, retry_flush, self);
+}
+
+static int retry_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    coord_t *self = arg;
+    self->retry_timer = -1;
+    coord_flush(self);
+    return 0;
+}
+
+/* ---- registry ------------------------------------------------------------ */
+
+static void worker_destroy(void **item)
+{
+    coord_worker_t *w = *item;
+    if (!w)
+        return;
+    zframe_destroy(&w->identity);
+    free(w);
+    *item = NULL;
+}
+
+static void graph_destroy(void **item)
+{
+    coord_graph_t *cg = *item;
+    if (!cg)
+        return;
+    for (size_t i = 0; cg->nodes && i < cg->graph->nodes_count; i++) {
+        zlistx_destroy(&cg->nodes[i].workers);
+        yg_value_destroy(&cg->nodes[i].waiting);
+    }
+    free(cg->nodes);
+    yg_keyset_destroy(&cg->keys);
+    yg_value_destroy(&cg->warned);
+    free(cg);
+    *item = NULL;
+}
+
+static void store_destroy(void **item)
+{
+    yg_ckpt_t *store = *item;
+    yg_ckpt_destroy(&store);
+    *item = NULL;
+}
+
+coord_graph_t *coord_find_graph(coord_t *self, const char *id)
+{
+    if (!id)
+        return NULL;
+    coord_graph_t *cg = zhashx_lookup(self->graphs, id);
+    if (cg)
+        return cg;
+    for (cg = zhashx_first(self->graphs); cg; cg = zhashx_next(self->graphs)) {
+        const yg_graph_t *g = cg->graph;
+        if ((g->name && strcmp(g->name, id) == 0) || (g->path && strcmp(g->path, id) == 0))
+            return cg;
+    }
+    return NULL;
+}
+
+/* Open (or share) the store a graph's own `checkpointer:` section asks for. */
+static yg_ckpt_t *store_for_config(coord_t *self, const yg_graph_t *g, yg_error_t *err)
+{
+    char spec[1200];
+    const yg_ckpt_config_t *c = &g->checkpointer;
+    switch (c->type) {
+    case YG_CKPT_NONE:
+        return NULL;
+    case YG_CKPT_SQLITE:
+    case YG_CKPT_FILE:
+        if (c->path && c->path[0] && strcmp(c->path, ":memory:") != 0) {
+            snprintf(spec, sizeof spec, "file:%s", c->path);
+            break;
+        }
+        /* an in-memory database is a memory store */
+        __attribute__((fallthrough));
+    case YG_CKPT_MEMORY:
+        snprintf(spec, sizeof spec, "memory:%s", g->hash_hex);
+        break;
+    case YG_CKPT_REDIS:
+    case YG_CKPT_REDIS_SIMPLE:
+    default:
+        coord_log(self, YG_LOG_WARNING,
+                  "graph '%s': checkpointer type '%s' is served by an in-process memory store "
+                  "in the embedded runtime",
+                  g->name, c->type_name ? c->type_name : "?");
+        snprintf(spec, sizeof spec, "memory:%s", g->hash_hex);
+        break;
+    }
+    yg_ckpt_t *store = zhashx_lookup(self->stores, spec);
+    if (store)
+        return store;
+    if (strncmp(spec, "memory:", 7) == 0)
+        store = yg_ckpt_memory_new(self->loop);
+    else
+        store = yg_ckpt_file_new(self->loop, spec + 5, err);
+    if (store)
+        zhashx_insert(self->stores, spec, store);
+    else if (err && err->code == YG_OK)
+        yg_error_set(err, YG_ENOMEM, "out of memory opening a checkpointer");
+    return store;
+}
+
+static int register_graph(coord_t *self, yg_graph_t *g, yg_ckpt_t *inherited, int depth,
+                          yg_error_t *err)
+{
+    if (depth > YG_COORD_MAX_CHILD_DEPTH)
+        return yg_error_set(err, YG_ELIMIT, "subgraphs nested too deeply");
+    coord_graph_t *cg = zhashx_lookup(self->graphs, g->hash_hex);
+    if (!cg) {
+        cg = calloc(1, sizeof *cg);
+        if (!cg)
+            return yg_error_set(err, YG_ENOMEM, "out of memory");
+        cg->graph = g;
+        cg->keys = yg_keyset_from_graph(g);
+        cg->warned = yg_map_new();
+        cg->nodes = calloc(g->nodes_count + 1, sizeof *cg->nodes);
+        bool ok = cg->keys && cg->warned && cg->nodes;
+        for (size_t i = 0; ok && i < g->nodes_count; i++) {
+            cg->nodes[i].node = g->nodes[i];
+            cg->nodes[i].workers = zlistx_new();
+            cg->nodes[i].waiting = yg_list_new();
+            ok = cg->nodes[i].workers && cg->nodes[i].waiting;
+        }
+        void *p = cg;
+        if (!ok) {
+            graph_destroy(&p);
+            return yg_error_set(err, YG_ENOMEM, "out of memory");
+        }
+        /* a child keeps the parent's store (spec 9.5): its own section is ignored */
+        if (self->global_store)
+            cg->store = self->global_store;
+        else if (depth > 0)
+            cg->store = inherited;
+        else {
+            yg_error_t serr = { 0 };
+            cg->store = store_for_config(self, g, &serr);
+            if (!cg->store && serr.code != YG_OK) {
+                graph_destroy(&p);
+                return yg_error_set(err, serr.code, "graph '%s': checkpointer: %s", g->name,
+                                    serr.message);
+            }
+        }
+        zhashx_insert(self->graphs, g->hash_hex, cg);
+    }
+    for (size_t i = 0; i < g->nodes_count; i++) {
+        const yg_node_t *n = g->nodes[i];
+        if (n->type == YG_NODE_SUBGRAPH && n->child) {
+            int rc = register_graph(self, n->child, cg->store, depth + 1, err);
+            if (rc != YG_OK)
+                return rc;
+        }
+    }
+    return YG_OK;
+}
+
+coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg)
+{
+    coord_worker_t *best = NULL;
+    for (coord_worker_t *w = zlistx_first(node->workers); w; w = zlistx_next(node->workers))
+        if (!best || w->inflight < best->inflight)
+            best = w;
+    if (!best) {
+        if (yg_list_append(node->waiting, msg) != YG_OK)
+            yg_value_destroy(&msg);
+        return NULL;
+    }
+    best->inflight++;
+    coord_send_node(self, best->identity, msg);
+    return best;
+}
+
+/* ---- node actor messages -------------------------------------------------- */
+
+static void on_ready(coord_t *self, zframe_t *identity, const yg_value_t *msg)
+{
+    const char *hash = yg_value_str(yg_map_get(msg, "graph"));
+    const char *name = yg_value_str(yg_map_get(msg, "node"));
+    coord_graph_t *cg = hash ? zhashx_lookup(self->graphs, hash) : NULL;
+    yg_node_t *node = cg && name ? yg_graph_node(cg->graph, name) : NULL;
+    if (!node) {
+        coord_log(self, YG_LOG_WARNING, "ready from an unknown node %s/%s", hash ? hash : "?",
+                  name ? name : "?");
+        return;
+    }
+    coord_node_t *cn = &cg->nodes[node->index];
+    char key[80];
+    coord_identity_key(identity, key, sizeof key);
+    coord_worker_t *w = zhashx_lookup(self->workers, key);
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        if (!w || !(w->identity = zframe_dup(identity))) {
+            free(w);
+            return;
+        }
+        snprintf(w->key, sizeof w->key, "%s", key);
+        zhashx_insert(self->workers, key, w);
+    }
+    w->capacity = (int)yg_value_int(yg_map_get(msg, "capacity"));
+    if (w->node != cn) {
+        if (w->node) {
+            void *h = zlistx_find(w->node->workers, w);
+            if (h)
+                zlistx_delete(w->node->workers, h);
+        }
+        w->node = cn;
+        zlistx_add_end(cn->workers, w);
+    }
+    /* tasks that waited for a server */
+    yg_value_t *waiting = cn->waiting;
+    cn->waiting = yg_list_new();
+    for (size_t i = 0; i < yg_list_size(waiting); i++) {
+        yg_value_t *m = yg_list_get(waiting, i);
+        coord_run_redispatch(self, (uint64_t)yg_value_int(yg_map_get(m, "run")),
+                             (uint64_t)yg_value_int(yg_map_get(m, "task")));
+    }
+    yg_value_destroy(&waiting);
+}
+
+static void on_child(coord_t *self, zframe_t *identity, const yg_value_t *msg)
+{
+    uint64_t run_id = (uint64_t)yg_value_int(yg_map_get(msg, "run"));
+    uint64_t task = (uint64_t)yg_value_int(yg_map_get(msg, "task"));
+    coord_run_t *parent = coord_run_find(self, run_id);
+    const char *op = yg_value_str(yg_map_get(msg, "op"));
+    const char *hash = yg_value_str(yg_map_get(msg, "graph"));
+    coord_graph_t *cg = coord_find_graph(self, hash);
+    if (!parent || parent->phase != RUN_STEPPING || task >= parent->ntasks) {
+        coord_log(self, YG_LOG_INFO, "child request for a finished run %" PRIu64 " ignored", run_id);
+        return;
+    }
+    coord_start_t s = { .cg = cg,
+                        .thread = yg_value_str(yg_map_get(msg, "thread")),
+                        .ns = parent->cg->graph->nodes[parent->tasks[task].node_index]->name,
+                        .resume = op && strcmp(op, "resume") == 0,
+                        .input = yg_map_get(msg, "input"),
+                        .resume_value = yg_map_get(msg, "resume"),
+                        .client = identity,
+                        .req = 0,
+                        .is_child = true,
+                        .parent_run = run_id,
+                        .parent_task = task,
+                        .store = parent->store,
+                        .depth = parent->depth + 1,
+                        .step_limit = 0 };
+    if (!cg) {
+        yg_value_t *done = yg_map_new();
+        yg_map_set(done, YG_MSG_TYPE, yg_str_new(YG_MSG_CHILD_DONE));
+        yg_map_set(done, "run", yg_int_new((int64_t)run_id));
+        yg_map_set(done, "task", yg_int_new((int64_t)task));
+        yg_map_set(done, "status", yg_str_new("error"));
+        yg_value_t *e = yg_map_new();
+        yg_map_set(e, "code", yg_int_new(YG_ENOTFOUND));
+        yg_map_set(e, "message", yg_str_newf("unknown child graph %s", hash ? hash : "?"));
+        yg_map_set(done, "error", e);
+        coord_send_node(self, identity, done);
+        return;
+    }
+    coord_run_start(self, &s);
+}
+
+static void handle_node_message(coord_t *self, zframe_t *identity, const yg_value_t *msg)
+{
+    const char *t = yg_value_str(yg_map_get(msg, YG_MSG_TYPE));
+    if (!t) {
+        coord_log(self, YG_LOG_WARNING, "node message without a type dropped");
+        return;
+    }
+    char key[80];
+    coord_identity_key(identity, key, sizeof key);
+    if (strcmp(t, YG_MSG_RESULT) == 0)
+        coord_run_on_result(self, zhashx_lookup(self->workers, key), msg);
+    else if (strcmp(t, YG_MSG_EVENT) == 0)
+        coord_run_on_event(self, msg);
+    else if (strcmp(t, YG_MSG_READY) == 0)
+        on_ready(self, identity, msg);
+    else if (strcmp(t, YG_MSG_CHILD) == 0)
+        on_child(self, identity, msg);
+    else if (strcmp(t, YG_MSG_HEARTBEAT) == 0) {
+        yg_value_t *hb = yg_map_new();
+        if (hb)
+            yg_map_set(hb, YG_MSG_TYPE, yg_str_new(YG_MSG_HEARTBEAT));
+        coord_send_node(self, identity, hb);
+    } else
+        coord_log(self, YG_LOG_WARNING, "unknown node message type '%s' dropped", t);
+}
+
+/* ---- client messages ------------------------------------------------------ */
+
+static const char *opt_str(const yg_value_t *m, const char *key)
+{
+    return yg_value_str(yg_map_get(m, key));
+}
+
+static void api_run(coord_t *self, zframe_t *client, int64_t req, const yg_value_t *msg, bool resume)
+{
+    const char *gid = opt_str(msg, "graph");
+    coord_graph_t *cg = coord_find_graph(self, gid);
+    if (!cg) {
+        coord_reply_error(self, client, req, YG_ENOTFOUND, "unknown graph '%s'", gid ? gid : "");
+        return;
+    }
+    const yg_value_t *opts = yg_map_get(msg, "opts");
+    const yg_value_t *input = yg_map_get(msg, "input");
+    if (!resume && input && yg_value_type(input) != YG_MAP && yg_value_type(input) != YG_NULL) {
+        coord_reply_error(self, client, req, YG_EINVAL, "run input must be a map, got %s",
+                          yg_type_name(yg_value_type(input)));
+        return;
+    }
+    coord_start_t s = { .cg = cg,
+                        .thread = opt_str(msg, "thread"),
+                        .ns = "",
+                        .resume = resume,
+                        .force = yg_value_bool(yg_map_get(opts, "force")),
+                        .subscribe = yg_value_bool(yg_map_get(opts, "stream")),
+                        .step_limit = yg_value_int(yg_map_get(opts, "step_limit")),
+                        .input = input,
+                        .resume_value = yg_map_get(msg, "value"),
+                        .client = client,
+                        .req = req,
+                        .store = cg->store };
+    coord_run_start(self, &s);
+}
+
+static void api_cancel(coord_t *self, zframe_t *client, int64_t req, const yg_value_t *msg)
+{
+    int64_t target = yg_value_int(yg_map_get(msg, "run_req"));
+    const char *thread = opt_str(msg, "thread");
+    coord_run_t *found = NULL;
+    for (coord_run_t *r = zhashx_first(self->runs); r; r = zhashx_next(self->runs)) {
+        if (r->is_child || r->phase == RUN_FINISHED)
+            continue;
+        if (target > 0 && r->req == target && r->client && zframe_eq(r->client, client)) {
+            found = r;
+            break;
+        }
+        if (target <= 0 && thread && r->thread && strcmp(r->thread, thread) == 0) {
+            found = r;
+            break;
+        }
+    }
+    if (!found) {
+        coord_reply_error(self, client, req, YG_ENOTFOUND, "no active run to cancel");
+        return;
+    }
+    coord_run_cancel(self, found);
+    yg_value_t *reply = yg_map_new();
+    yg_map_set(reply, YG_MSG_TYPE, yg_str_new("result"));
+    yg_map_set(reply, "req", yg_int_new(req));
+    yg_map_set(reply, "status", yg_str_new("completed"));
+    coord_send_api(self, client, reply);
+}
+
+static void handle_api_message(coord_t *self, zframe_t *client, const yg_value_t *msg)
+{
+    const char *t = opt_str(msg, YG_MSG_TYPE);
+    yg_value_t *reqv = yg_map_get(msg, "req");
+    int64_t req = yg_value_int(reqv);
+    if (!t || yg_value_type(reqv) != YG_INT) {
+        coord_reply_error(self, client, req, YG_EPROTO,
+                          "a request needs a string 't' and an integer 'req'");
+        return;
+    }
+    if (self->terminating) {
+        coord_reply_error(self, client, req, YG_ECLOSED, "runtime is shutting down");
+        return;
+    }
+    if (strcmp(t, "run") == 0)
+        api_run(self, client, req, msg, false);
+    else if (strcmp(t, "resume") == 0)
+        api_run(self, client, req, msg, true);
+    else if (strcmp(t, "state") == 0 || strcmp(t, "history") == 0) {
+        const char *gid = opt_str(msg, "graph");
+        coord_graph_t *cg = gid ? coord_find_graph(self, gid) : NULL;
+        if (gid && !cg) {
+            coord_reply_error(self, client, req, YG_ENOTFOUND, "unknown graph '%s'", gid);
+            return;
+        }
+        int64_t limit = yg_value_int(yg_map_get(msg, "limit"));
+        coord_state_request(self, client, req, cg, opt_str(msg, "thread"), t[0] == 'h',
+                            limit > 0 ? (size_t)limit : 0);
+    } else if (strcmp(t, "cancel") == 0)
+        api_cancel(self, client, req, msg);
+    else
+        coord_reply_error(self, client, req, YG_EPROTO, "unknown request type '%s'", t);
+}
+
+/* ---- socket readers -------------------------------------------------------- */
+
+/* Receive one [identity, body] message without blocking.  Returns 1 when a
+ * message was read, 0 when none was waiting, -1 on a malformed message. */
+static int recv_one(zsock_t *sock, zframe_t **identity, yg_value_t **body, coord_t *self)
+{
+    zmsg_t *m = NULL;
+    void *raw = zsock_resolve(sock);
+    zmq_pollitem_t item = { raw, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll(&item, 1, 0) <= 0)
+        return 0;
+    m = zmsg_recv(sock);
+    if (!m)
+        return 0;
+    *identity = zmsg_pop(m);
+    zframe_t *data = zmsg_pop(m);
+    int rc = 1;
+    if (!*identity || !data || zmsg_size(m) != 0 || zframe_size(data) > YG_MSG_MAX_BODY) {
+        coord_log(self, YG_LOG_WARNING, "malformed message dropped (frames or size)");
+        rc = -1;
+    } else {
+        yg_error_t err = { 0 };
+        *body = yg_msgpack_decode((const char *)zframe_data(data), zframe_size(data), &body_limits,
+                                  &err);
+        if (!*body) {
+            coord_log(self, YG_LOG_WARNING, "undecodable message dropped: %s", err.message);
+            rc = -1;
+        }
+    }
+    zframe_destroy(&data);
+    zmsg_destroy(&m);
+    return rc;
+}
+
+static void handle_body(coord_t *self, zframe_t *identity, const yg_value_t *body, bool api)
+{
+    if (yg_value_type(body) == YG_LIST) {
+        for (size_t i = 0; i < yg_list_size(body); i++)
+            handle_body(self, identity, yg_list_get(body, i), api);
+        return;
+    }
+    if (yg_value_type(body) != YG_MAP) {
+        if (api)
+            coord_reply_error(self, identity, 0, YG_EPROTO, "a request body must be a map");
+        return;
+    }
+    if (api)
+        handle_api_message(self, identity, body);
+    else
+        handle_node_message(self, identity, body);
+}
+
+static int on_socket(coord_t *self, zsock_t *sock, bool api)
+{
+    for (int i = 0; i < YG_COORD_DRAIN_MAX; i++) {
+        zframe_t *identity = NULL;
+        yg_value_t *body = NULL;
+        int rc = recv_one(sock, &identity, &body, self);
+        if (rc == 0)
+            break;
+        if (rc > 0) {
+            if (yg_value_type(body) == YG_LIST && api && yg_list_size(body) > YG_MSG_BATCH_MAX)
+                coord_reply_error(self, identity, 0, YG_ELIMIT, "request batch too large");
+            else
+                handle_body(self, identity, body, api);
+        } else if (api && identity) {
+            coord_reply_error(self, identity, 0, YG_EPROTO, "malformed request frame");
+        }
+        yg_value_destroy(&body);
+        zframe_destroy(&identity);
+    }
+    coord_flush(self);
+    return 0;
+}
+
+static int on_nodes(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    return on_socket(arg, sock, false);
+}
+
+static int on_api(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    return on_socket(arg, sock, true);
+}
+
+static int on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
+{
+    coord_t *self = arg;
+    char *cmd = NULL;
+    void *ptr = NULL;
+    if (zsock_recv(pipe, "sp", &cmd, &ptr) != 0 || !cmd)
+        return -1;
+    int rc = 0;
+    if (strcmp(cmd, "$TERM") == 0) {
+        rc = -1;
+    } else if (strcmp(cmd, "GRAPH") == 0) {
+        yg_error_t err = { 0 };
+        if (register_graph(self, ptr, NULL, 0, &err) == YG_OK)
+            zsock_send(pipe, "is", 0, "");
+        else
+            zsock_send(pipe, "is", err.code, err.message);
+    }
+    zstr_free(&cmd);
+    coord_flush(self);
+    return rc;
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+static void coord_config_free(yg_coord_config_t *cfg)
+{
+    free(cfg->checkpointer);
+    free(cfg->worker_endpoint);
+    cfg->checkpointer = cfg->worker_endpoint = NULL;
+}
+
+static int coord_setup(coord_t *self, start_args_t *args)
+{
+    char ep[128];
+    self->cfg = args->cfg;
+    self->cfg.checkpointer = args->cfg.checkpointer ? strdup(args->cfg.checkpointer) : NULL;
+    self->cfg.worker_endpoint =
+        args->cfg.worker_endpoint ? strdup(args->cfg.worker_endpoint) : NULL;
+    self->retry_timer = -1;
+    self->next_run_id = 1;
+    self->loop = zloop_new();
+    self->graphs = zhashx_new();
+    self->workers = zhashx_new();
+    self->runs = zhashx_new();
+    self->threads = zhashx_new();
+    self->stores = zhashx_new();
+    self->out_nodes = zhashx_new();
+    self->out_api = zhashx_new();
+    self->nodes_sock = zsock_new(ZMQ_ROUTER);
+    self->api_sock = zsock_new(ZMQ_ROUTER);
+    if (!self->loop || !self->graphs || !self->workers || !self->runs || !self->threads ||
+        !self->stores || !self->out_nodes || !self->out_api || !self->nodes_sock ||
+        !self->api_sock) {
+        snprintf(args->error, sizeof args->error, "out of memory starting the coordinator");
+        return YG_ENOMEM;
+    }
+    zhashx_set_destructor(self->graphs, graph_destroy);
+    zhashx_set_destructor(self->workers, worker_destroy);
+    zhashx_set_destructor(self->stores, store_destroy);
+    zhashx_set_destructor(self->out_nodes, outbox_destroy);
+    zhashx_set_destructor(self->out_api, outbox_destroy);
+    zloop_set_nonstop(self->loop, true); /* the pipe's $TERM ends us, not SIGINT */
+    for (int i = 0; i < 2; i++) {
+        zsock_t *s = i ? self->api_sock : self->nodes_sock;
+        zsock_set_router_mandatory(s, 1);
+        zsock_set_linger(s, 0);
+        zsock_set_sndhwm(s, 0); /* bounded by the runs we hold, not by drops */
+        zsock_set_rcvhwm(s, 0);
+        zsock_set_maxmsgsize(s, (int64_t)YG_MSG_MAX_BODY);
+    }
+    yg_coordinator_node_endpoint(self->cfg.runtime_id, self->cfg.shard, ep, sizeof ep);
+    if (zsock_bind(self->nodes_sock, "%s", ep) != 0) {
+        snprintf(args->error, sizeof args->error, "cannot bind %s: %s", ep, zmq_strerror(errno));
+        return YG_EIO;
+    }
+    if (self->cfg.worker_endpoint && zsock_bind(self->nodes_sock, "%s", self->cfg.worker_endpoint) < 0) {
+        snprintf(args->error, sizeof args->error, "cannot bind worker endpoint %s: %s",
+                 self->cfg.worker_endpoint, zmq_strerror(errno));
+        return YG_EIO;
+    }
+    yg_coordinator_api_endpoint(self->cfg.runtime_id, self->cfg.shard, ep, sizeof ep);
+    if (zsock_bind(self->api_sock, "%s", ep) != 0) {
+        snprintf(args->error, sizeof args->error, "cannot bind %s: %s", ep, zmq_strerror(errno));
+        return YG_EIO;
+    }
+    if (self->cfg.checkpointer) {
+        yg_error_t err = { 0 };
+        self->global_store = yg_ckpt_open(self->loop, self->cfg.checkpointer, &err);
+        if (!self->global_store) {
+            snprintf(args->error, sizeof args->error, "checkpointer '%.200s': %.700s",
+                     self->cfg.checkpointer, err.message);
+            return err.code ? err.code : YG_EIO;
+        }
+        zhashx_insert(self->stores, "global", self->global_store);
+    }
+    zloop_reader(self->loop, self->pipe, on_pipe, self);
+    zloop_reader(self->loop, self->nodes_sock, on_nodes, self);
+    zloop_reader(self->loop, self->api_sock, on_api, self);
+    return YG_OK;
+}
+
+static void coord_teardown(coord_t *self)
+{
+    self->terminating = true;
+    /* runs in flight end with YG_ECLOSED (best effort: never blocks) */
+    zlistx_t *ids = self->runs ? zhashx_keys(self->runs) : NULL;
+    for (const char *id = ids ? zlistx_first(ids) : NULL; id; id = zlistx_next(ids)) {
+        coord_run_t *r = zhashx_lookup(self->runs, id);
+        if (r && r->phase != RUN_FINISHED && !r->is_child)
+            coord_run_fail(self, r, YG_ECLOSED, "runtime is shutting down");
+    }
+    zlistx_destroy(&ids);
+    if (self->out_api && self->api_sock)
+        flush_boxes(self, self->out_api, self->api_sock, false);
+    /* remaining runs (children, ones waiting on a store) */
+    ids = self->runs ? zhashx_keys(self->runs) : NULL;
+    for (const char *id = ids ? zlistx_first(ids) : NULL; id; id = zlistx_next(ids)) {
+        coord_run_t *r = zhashx_lookup(self->runs, id);
+        coord_run_destroy(self, &r);
+    }
+    zlistx_destroy(&ids);
+    /* stores complete their outstanding operations (callbacks see terminating) */
+    zhashx_destroy(&self->stores);
+    zhashx_destroy(&self->runs);
+    zhashx_destroy(&self->threads);
+    zhashx_destroy(&self->out_nodes);
+    zhashx_destroy(&self->out_api);
+    zhashx_destroy(&self->graphs);
+    zhashx_destroy(&self->workers);
+    zloop_destroy(&self->loop);
+    zsock_destroy(&self->nodes_sock);
+    zsock_destroy(&self->api_sock);
+    coord_config_free(&self->cfg);
+}
+
+static void coordinator_actor(zsock_t *pipe, void *arg)
+{
+    start_args_t *args = arg;
+    coord_t self = { .pipe = pipe };
+    int rc = coord_setup(&self, args);
+    args->status = rc;
+    zsock_signal(pipe, 0);
+    if (rc == YG_OK)
+        zloop_start(self.loop);
+    coord_teardown(&self);
+}
+
+zactor_t *yg_coordinator_new(const yg_coord_config_t *cfg, yg_error_t *err)
+{
+    start_args_t *args = calloc(1, sizeof *args);
+    if (!args) {
+        yg_error_set(err, YG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    args->cfg = *cfg;
+    zactor_t *actor = zactor_new(coordinator_actor, args);
+    if (actor && args->status != YG_OK) {
+        yg_error_set(err, args->status, "%s", args->error);
+        zactor_destroy(&actor);
+    } else if (!actor) {
+        yg_error_set(err, YG_ENOMEM, "cannot start the coordinator thread");
+    }
+    free(args);
+    return actor;
+}
+
+int yg_coordinator_add_graph(zactor_t *coord, yg_graph_t *graph, yg_error_t *err)
+{
+    if (zsock_send(coord, "sp", "GRAPH", graph) != 0)
+        return yg_error_set(err, YG_ECLOSED, "coordinator is gone");
+    int code = 0;
+    char *msg = NULL;
+    if (zsock_recv(coord, "is", &code, &msg) != 0)
+        return yg_error_set(err, YG_ECLOSED, "coordinator is gone");
+    if (code != 0)
+        yg_error_set(err, code, "%s", msg ? msg : "cannot register graph");
+    zstr_free(&msg);
+    return code;
+}
