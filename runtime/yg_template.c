@@ -158,32 +158,59 @@ typedef struct {
     size_t len;
     const char *file;
     int line0, col0;
+    /* last position computed: the compiler asks mostly in source order, so
+     * scanning on from here keeps compilation linear */
+    size_t cache_off;
+    int cache_line, cache_col; /* 0-based line, 1-based column in the text */
 } tx_pos_ctx_t;
 
 /* Absolute (line, column) of byte offset `off`; columns count code points. */
-static void pos_of(const tx_pos_ctx_t *pc, size_t off, int *line, int *column)
+static void pos_of(tx_pos_ctx_t *pc, size_t off, int *line, int *column)
 {
-    int l = 0;
-    size_t start = 0;
     if (off > pc->len)
         off = pc->len;
-    for (size_t i = 0; i < off; i++)
-        if (pc->src[i] == '\n') {
-            l++;
-            start = i + 1;
+    if (pc->cache_col == 0) {
+        pc->cache_off = 0;
+        pc->cache_line = 0;
+        pc->cache_col = 1;
+    }
+    /* backwards (binary operators are built after their right operand) */
+    bool crossed = false;
+    while (pc->cache_off > off) {
+        unsigned char c = (unsigned char)pc->src[--pc->cache_off];
+        if (c == '\n') {
+            pc->cache_line--;
+            crossed = true;
+        } else if ((c & 0xC0) != 0x80) {
+            pc->cache_col--;
         }
-    int col = 1;
-    for (size_t i = start; i < off; i++)
-        if (((unsigned char)pc->src[i] & 0xC0) != 0x80)
-            col++;
-    *line = pc->line0 + l;
-    *column = pc->col0 + col - 1;
+    }
+    if (crossed) {
+        size_t start = off;
+        while (start > 0 && pc->src[start - 1] != '\n')
+            start--;
+        pc->cache_col = 1;
+        for (size_t i = start; i < off; i++)
+            if (((unsigned char)pc->src[i] & 0xC0) != 0x80)
+                pc->cache_col++;
+    }
+    for (size_t i = pc->cache_off; i < off; i++) {
+        if (pc->src[i] == '\n') {
+            pc->cache_line++;
+            pc->cache_col = 1;
+        } else if (((unsigned char)pc->src[i] & 0xC0) != 0x80) {
+            pc->cache_col++;
+        }
+    }
+    pc->cache_off = off;
+    *line = pc->line0 + pc->cache_line;
+    *column = pc->col0 + pc->cache_col - 1;
 }
 
-static int errorf_at(const tx_pos_ctx_t *pc, yg_error_t *err, size_t off, const char *fmt, ...)
+static int errorf_at(tx_pos_ctx_t *pc, yg_error_t *err, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int errorf_at(const tx_pos_ctx_t *pc, yg_error_t *err, size_t off, const char *fmt, ...)
+static int errorf_at(tx_pos_ctx_t *pc, yg_error_t *err, size_t off, const char *fmt, ...)
 {
     char msg[YG_ERROR_MESSAGE_MAX];
     va_list ap;
@@ -220,7 +247,7 @@ static bool pieces_push(yg_tmpl_t *t, size_t *cap, const char *text, size_t len,
 /* Split simple-mode text into literal pieces and `{name}` / `{a.b}`
  * placeholders; `}}` is a literal `}` (str.format); any other brace use is
  * an error at its position. */
-static int simple_compile(yg_tmpl_t *t, const tx_pos_ctx_t *pc, yg_error_t *err)
+static int simple_compile(yg_tmpl_t *t, tx_pos_ctx_t *pc, yg_error_t *err)
 {
     const char *s = pc->src;
     size_t n = pc->len, cap = 0, lit = 0, i = 0;
@@ -885,7 +912,7 @@ static bool accept_name(cx_t *cx, const char *name)
     return false;
 }
 
-static void describe_tok(const cx_t *cx, const tk_t *t, char *buf, size_t size)
+static void describe_tok(cx_t *cx, const tk_t *t, char *buf, size_t size)
 {
     switch (t->kind) {
     case TK_EOF: snprintf(buf, size, "end of template"); break;
@@ -1941,7 +1968,7 @@ static int jinja_compile(yg_tmpl_t *t, const char *text, size_t len, const char 
     char *src = normalise_newlines(text, len, &n, true);
     if (!src)
         return yg_error_set(err, YG_ENOMEM, "out of memory compiling a template");
-    cx_t cx = {.pc = {src, n, file, line, column}, .err = err};
+    cx_t cx = {.pc = {.src = src, .len = n, .file = file, .line0 = line, .col0 = column}, .err = err};
     int rc = lex_all(&cx);
     if (rc == YG_OK) {
         int found;
@@ -1987,7 +2014,7 @@ yg_tmpl_t *yg_tmpl_compile(const char *text, size_t len, const char *file, int l
         rc = jinja_compile(t, t->source, len, file, line, column, err);
     } else {
         t->mode = YG_TMPL_SIMPLE;
-        tx_pos_ctx_t pc = {t->source, len, file, line, column};
+        tx_pos_ctx_t pc = {.src = t->source, .len = len, .file = file, .line0 = line, .col0 = column};
         rc = simple_compile(t, &pc, err);
     }
     if (rc != YG_OK)
