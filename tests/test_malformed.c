@@ -135,6 +135,82 @@ START_TEST(errors_are_deterministic)
 }
 END_TEST
 
+/* Robustness: every prefix and many byte mutations of real graphs either
+ * load or fail with a message - never crash, hang or leak (run this suite
+ * under valgrind / ASan).  The corpus is copied to a temporary directory and
+ * mutants are written beside the originals there, so that their relative
+ * prompt and subgraph paths still resolve and loading gets past prompts. */
+static const char *const fuzz_seeds[] = {
+    "examples/demos/reflexion/graph.yaml",
+    "examples/book_translator/graph.yaml",
+    "examples/demos/router/graph.yaml",
+    "examples/demos/subgraph/graph.yaml",
+    "examples/codegen/impl-agent.yaml",
+};
+#define FUZZ_STRIDE 13
+#define FUZZ_MUTATIONS 300
+
+static bool load_mutant(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    fclose(f);
+    yg_error_t err = {0};
+    yg_graph_t *g = yg_graph_load(path, &err);
+    if (g) {
+        ck_assert_int_eq(err.code, YG_OK);
+        yg_graph_destroy(&g);
+        return true;
+    } else {
+        ck_assert_int_ne(err.code, YG_OK);
+        ck_assert_msg(err.message[0] != '\0', "empty error message");
+        ck_assert_int_ge(err.line, 0);
+    }
+    return false;
+}
+
+START_TEST(prefixes_and_mutations_never_crash)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", YG_CORPUS_DIR, fuzz_seeds[_i]);
+    size_t len = 0;
+    char *text = testutil_read_file(path, &len);
+    ck_assert_ptr_nonnull(text);
+    char copy_root[512], cmd[2048], mutant[1024];
+    snprintf(copy_root, sizeof copy_root, "%s/corpus", testutil_temp_dir());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", copy_root, YG_CORPUS_DIR,
+             copy_root);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(mutant, sizeof mutant, "%s/%s", copy_root, fuzz_seeds[_i]);
+    strcpy(strrchr(mutant, '/') + 1, "fuzz-mutant.yaml");
+    ck_assert_int_eq(chdir(copy_root), 0);
+    int loaded = 0, failed = 0;
+    for (size_t cut = 0; cut < len; cut += FUZZ_STRIDE)
+        load_mutant(mutant, text, cut) ? loaded++ : failed++;
+    static const char noise[] = "{}[]:-&*!|>'\"#%@`\t\n ~?,.0aSTARTEND";
+    unsigned seed = 12345u + (unsigned)_i;
+    char *copy = malloc(len);
+    ck_assert_ptr_nonnull(copy);
+    for (int m = 0; m < FUZZ_MUTATIONS; m++) {
+        memcpy(copy, text, len);
+        for (int k = 0; k < 3; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % len;
+            seed = seed * 1103515245u + 12345u;
+            copy[at] = noise[(seed >> 8) % (sizeof noise - 1)];
+        }
+        load_mutant(mutant, copy, len) ? loaded++ : failed++;
+    }
+    /* both outcomes occur: the mutants reach deep into the loader */
+    ck_assert_int_gt(loaded, 0);
+    ck_assert_int_gt(failed, 0);
+    ck_assert(load_mutant(mutant, text, len)); /* the unmodified copy loads */
+    free(copy);
+    free(text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("malformed");
@@ -143,6 +219,11 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, malformed_file_fails_as_announced, 0, cases_count);
     tcase_add_test(tc, errors_are_deterministic);
     suite_add_tcase(s, tc);
+    TCase *fuzz = tcase_create("fuzz");
+    tcase_set_timeout(fuzz, 300);
+    tcase_add_loop_test(fuzz, prefixes_and_mutations_never_crash, 0,
+                        (int)(sizeof fuzz_seeds / sizeof fuzz_seeds[0]));
+    suite_add_tcase(s, fuzz);
     return s;
 }
 
