@@ -137,8 +137,8 @@ void coord_run_emit(coord_t *self, coord_run_t *run, const char *kind, yg_value_
     map_put(data, "kind", yg_str_new(kind));
     map_put(data, "run", yg_str_new(run->id_str));
     map_put(data, "thread", str_or_null(run->thread));
-    if (run->ns && run->ns[0])
-        map_put(data, "ns", yg_str_new(run->ns));
+    if (run->is_child) /* events of a subgraph run name its thread <parent>:<node> */
+        map_put(data, "ns", str_or_null(run->thread));
     map_put(data, "seq", yg_int_new((int64_t)++root->seq));
     coord_send_api(self, root->client, data);
 }

@@ -466,7 +466,7 @@ static void on_child(coord_t *self, zframe_t *identity, const yg_value_t *msg)
     }
     coord_start_t s = { .cg = cg,
                         .thread = yg_value_str(yg_map_get(msg, "thread")),
-                        .ns = parent->cg->graph->nodes[parent->tasks[task].node_index]->name,
+                        .ns = "", /* the child thread id <parent>:<node> is unique */
                         .resume = op && strcmp(op, "resume") == 0,
                         .input = yg_map_get(msg, "input"),
                         .resume_value = yg_map_get(msg, "resume"),
