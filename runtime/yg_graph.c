@@ -304,10 +304,18 @@ const char *yg_gl_node_hint(const yg_graph_t *g, const char *name, char *buf, si
 
 yg_node_t *yg_gl_top_node(const yg_graph_t *g, const char *name)
 {
-    for (size_t i = 0; i < g->top_nodes_count; i++)
-        if (g->nodes[i] && strcmp(g->nodes[i]->name, name) == 0)
-            return g->nodes[i];
-    return NULL;
+    yg_node_t *n = yg_graph_node(g, name);
+    return n && n->index < g->top_nodes_count ? n : NULL;
+}
+
+int yg_gl_index_node(yg_loader_t *l, yg_node_t *n)
+{
+    yg_graph_t *g = l->g;
+    if (!g->node_index && !(g->node_index = yg_map_new()))
+        return yg_gl_nomem(l);
+    if (yg_map_set(g->node_index, n->name, yg_int_new((int64_t)n->index)) != YG_OK)
+        return yg_gl_nomem(l);
+    return YG_OK;
 }
 
 /* ------------------------------------------------------------ hashing */
@@ -805,18 +813,22 @@ static int load_tools(yg_loader_t *l)
 
 /* ------------------------------------------------------------ state keys (2.1) */
 
+/* Declare or redeclare a key: a later source replaces type and reducer but
+ * keeps the key's first position (spec 2.1). */
 static int key_set(yg_graph_t *g, const char *name, const char *type, yg_reducer_t reducer)
 {
-    for (size_t i = 0; i < g->keys_count; i++) {
-        if (strcmp(g->keys[i].name, name) == 0) {
-            char *t = strdup(type);
-            if (!t)
-                return YG_ENOMEM;
-            free(g->keys[i].type);
-            g->keys[i].type = t;
-            g->keys[i].reducer = reducer;
-            return YG_OK;
-        }
+    if (!g->key_index && !(g->key_index = yg_map_new()))
+        return YG_ENOMEM;
+    yg_value_t *at = yg_map_get(g->key_index, name);
+    if (at) {
+        yg_state_key_t *k = &g->keys[yg_value_int(at)];
+        char *t = strdup(type);
+        if (!t)
+            return YG_ENOMEM;
+        free(k->type);
+        k->type = t;
+        k->reducer = reducer;
+        return YG_OK;
     }
     yg_state_key_t *grown = realloc(g->keys, (g->keys_count + 1) * sizeof *grown);
     if (!grown)
@@ -826,7 +838,8 @@ static int key_set(yg_graph_t *g, const char *name, const char *type, yg_reducer
     k->name = strdup(name);
     k->type = strdup(type);
     k->reducer = reducer;
-    if (!k->name || !k->type) {
+    if (!k->name || !k->type ||
+        yg_map_set(g->key_index, name, yg_int_new((int64_t)g->keys_count)) != YG_OK) {
         free(k->name);
         free(k->type);
         return YG_ENOMEM;
@@ -1178,6 +1191,8 @@ void yg_graph_destroy(yg_graph_t **self_p)
         free(g->exports[i].filename);
     }
     free(g->exports);
+    yg_value_destroy(&g->node_index);
+    yg_value_destroy(&g->key_index);
     yg_value_destroy(&g->inputs);
     yg_value_destroy(&g->loop_limits);
     free(g->checkpointer.type_name);
@@ -1198,6 +1213,11 @@ yg_node_t *yg_graph_node(const yg_graph_t *self, const char *name)
 {
     if (!self || !name)
         return NULL;
+    if (self->node_index) {
+        yg_value_t *at = yg_map_get(self->node_index, name);
+        size_t i = at ? (size_t)yg_value_int(at) : (size_t)-1;
+        return i < self->nodes_count ? self->nodes[i] : NULL;
+    }
     for (size_t i = 0; i < self->nodes_count; i++)
         if (strcmp(self->nodes[i]->name, name) == 0)
             return self->nodes[i];
@@ -1208,6 +1228,11 @@ const yg_state_key_t *yg_graph_key(const yg_graph_t *self, const char *name)
 {
     if (!self || !name)
         return NULL;
+    if (self->key_index) {
+        yg_value_t *at = yg_map_get(self->key_index, name);
+        size_t i = at ? (size_t)yg_value_int(at) : (size_t)-1;
+        return i < self->keys_count ? &self->keys[i] : NULL;
+    }
     for (size_t i = 0; i < self->keys_count; i++)
         if (strcmp(self->keys[i].name, name) == 0)
             return &self->keys[i];

@@ -297,6 +297,10 @@ struct yg_graph {
     int64_t recursion_limit;   /* config.recursion_limit or 25 */
     int64_t max_map_items;     /* config.max_map_items or -1 */
     bool needs_python;         /* some node needs a python tool */
+    /* Lookup indexes built at load (read-only afterwards, safe to share):
+     * node name -> index in nodes (int), key name -> index in keys (int). */
+    yg_value_t *node_index;
+    yg_value_t *key_index;
 };
 
 /* Load, validate and compile a graph file.  On failure returns NULL and

@@ -349,22 +349,33 @@ out:
 
 /* ------------------------------------------------------------ read sets */
 
-static int reads_add(yg_node_t *n, const char *key)
+/* `seen` holds the keys already in n->reads (a set, so that a node with
+ * many variables stays linear). */
+static int reads_add(yg_value_t *seen, yg_node_t *n, const char *key)
 {
-    return key ? yg_gl_strlist_add(&n->reads, &n->reads_count, key) : YG_OK;
+    if (!key || yg_map_has(seen, key))
+        return YG_OK;
+    char **grown = realloc(n->reads, (n->reads_count + 1) * sizeof *grown);
+    if (!grown)
+        return YG_ENOMEM;
+    n->reads = grown;
+    if (!(grown[n->reads_count] = strdup(key)))
+        return YG_ENOMEM;
+    n->reads_count++;
+    return yg_map_set(seen, key, yg_null_new());
 }
 
-static int reads_add_list(yg_node_t *n, const yg_value_t *list)
+static int reads_add_list(yg_value_t *seen, yg_node_t *n, const yg_value_t *list)
 {
     for (size_t i = 0; i < yg_list_size(list); i++) {
         const char *s = yg_value_str(yg_list_get(list, i));
-        if (s && reads_add(n, s) != YG_OK)
+        if (s && reads_add(seen, n, s) != YG_OK)
             return YG_ENOMEM;
     }
     return YG_OK;
 }
 
-static int reads_exprs(yg_node_t *n, yg_vexpr_t *const *exprs, size_t count)
+static int reads_exprs(yg_value_t *seen, yg_node_t *n, yg_vexpr_t *const *exprs, size_t count)
 {
     yg_value_t *list = yg_list_new();
     if (!list)
@@ -372,13 +383,13 @@ static int reads_exprs(yg_node_t *n, yg_vexpr_t *const *exprs, size_t count)
     for (size_t i = 0; exprs && i < count; i++)
         if (exprs[i])
             yg_vexpr_reads(exprs[i], list);
-    int rc = reads_add_list(n, list);
+    int rc = reads_add_list(seen, n, list);
     yg_value_destroy(&list);
     return rc;
 }
 
 /* The first path segment of a "{state.a.b}" / "{a.b}" reference. */
-static int reads_root_of(yg_node_t *n, const char *path)
+static int reads_root_of(yg_value_t *seen, yg_node_t *n, const char *path)
 {
     if (!path)
         return YG_OK;
@@ -386,12 +397,12 @@ static int reads_root_of(yg_node_t *n, const char *path)
     char *root = strndup(path, len);
     if (!root)
         return YG_ENOMEM;
-    int rc = reads_add(n, root);
+    int rc = reads_add(seen, n, root);
     free(root);
     return rc;
 }
 
-static int node_reads(yg_node_t *n)
+static int node_reads(yg_value_t *seen, yg_node_t *n)
 {
     int rc = YG_OK;
     switch (n->type) {
@@ -401,30 +412,30 @@ static int node_reads(yg_node_t *n)
             n->reads_all = true; /* the prompt gets the whole state (spec 7.2) */
             return YG_OK;
         }
-        rc = reads_exprs(n, n->variable_exprs, yg_map_size(n->variables));
+        rc = reads_exprs(seen, n, n->variable_exprs, yg_map_size(n->variables));
         for (size_t i = 0; rc == YG_OK && i < n->requires_count; i++)
-            rc = reads_add(n, n->requires[i]);
+            rc = reads_add(seen, n, n->requires[i]);
         if (rc == YG_OK)
-            rc = reads_add(n, n->state_key); /* skip_if_exists */
+            rc = reads_add(seen, n, n->state_key); /* skip_if_exists */
         if (rc == YG_OK)
-            rc = reads_add(n, "_loop_counts");
+            rc = reads_add(seen, n, "_loop_counts");
         if (rc == YG_OK && n->is_map_sub && n->as)
-            rc = reads_add(n, n->as);
+            rc = reads_add(seen, n, n->as);
         return rc;
     case YG_NODE_MAP:
-        return reads_root_of(n, n->over_path);
+        return reads_root_of(seen, n, n->over_path);
     case YG_NODE_PASSTHROUGH:
-        rc = reads_exprs(n, n->output_exprs, yg_map_size(n->output));
+        rc = reads_exprs(seen, n, n->output_exprs, yg_map_size(n->output));
         /* a null result writes back the current value (spec 4.7) */
         for (size_t i = 0; rc == YG_OK && i < yg_map_size(n->output); i++)
-            rc = reads_add(n, yg_map_key_at(n->output, i));
+            rc = reads_add(seen, n, yg_map_key_at(n->output, i));
         return rc;
     case YG_NODE_TOOL:
-        return reads_exprs(n, n->variable_exprs, yg_map_size(n->variables));
+        return reads_exprs(seen, n, n->variable_exprs, yg_map_size(n->variables));
     case YG_NODE_TOOL_CALL: {
         yg_vexpr_t *exprs[2] = {n->tool_expr, n->args_expr};
-        rc = reads_exprs(n, exprs, 2);
-        return rc == YG_OK ? reads_add(n, "task") : rc; /* envelope task_id (spec 4.10) */
+        rc = reads_exprs(seen, n, exprs, 2);
+        return rc == YG_OK ? reads_add(seen, n, "task") : rc; /* envelope task_id (spec 4.10) */
     }
     case YG_NODE_SUBGRAPH:
         if (n->mode_direct || n->input_mapping.kind == YG_MAPPING_ALL) {
@@ -432,7 +443,7 @@ static int node_reads(yg_node_t *n)
             return YG_OK;
         }
         for (size_t i = 0; rc == YG_OK && i < yg_map_size(n->input_mapping.map); i++)
-            rc = reads_add(n, yg_map_key_at(n->input_mapping.map, i));
+            rc = reads_add(seen, n, yg_map_key_at(n->input_mapping.map, i));
         return rc;
     case YG_NODE_INTERRUPT:
     case YG_NODE_PYTHON:
@@ -447,8 +458,10 @@ int yg_gl_reads(yg_loader_t *l)
 {
     yg_graph_t *g = l->g;
     for (size_t i = 0; i < g->nodes_count; i++) {
-        yg_node_t *n = g->nodes[i];
-        if (node_reads(n) != YG_OK)
+        yg_value_t *seen = yg_map_new();
+        int rc = seen ? node_reads(seen, g->nodes[i]) : YG_ENOMEM;
+        yg_value_destroy(&seen);
+        if (rc != YG_OK)
             return yg_gl_nomem(l);
     }
     return YG_OK;

@@ -101,6 +101,8 @@ const char *yg_gl_node_hint(const yg_graph_t *g, const char *name, char *buf, si
 
 /* A top-level node by name (map sub-nodes excluded), or NULL. */
 yg_node_t *yg_gl_top_node(const yg_graph_t *g, const char *name);
+/* Add a node (name -> index) to graph->node_index. */
+int yg_gl_index_node(yg_loader_t *l, yg_node_t *n);
 
 /* Load a prompt by name for a node (cached per graph, hashed). */
 int yg_gl_prompt(yg_loader_t *l, const yg_ynode_t *name_node, const char *what, bool need_user,

@@ -376,7 +376,7 @@ static int append_node(yg_loader_t *l, yg_node_t *n)
     g->nodes = grown;
     n->index = g->nodes_count;
     g->nodes[g->nodes_count++] = n;
-    return YG_OK;
+    return yg_gl_index_node(l, n);
 }
 
 static bool is_identifier(const char *s)
@@ -430,7 +430,8 @@ static int compile_map_sub(yg_loader_t *l, yg_node_t *map, const yg_ynode_t *sub
     sub->loop_limit = -1;
     sub->max_retries = YG_DEFAULT_MAX_RETRIES;
     if (append_node(l, sub) != YG_OK) {
-        yg_gl_node_free(sub);
+        if (sub->index >= l->g->nodes_count || l->g->nodes[sub->index] != sub)
+            yg_gl_node_free(sub); /* not owned by the graph yet */
         return YG_ENOMEM;
     }
     map->sub = sub;
@@ -727,7 +728,7 @@ static int create_node(yg_loader_t *l, size_t i, const yg_ynode_t *key, const yg
     g->nodes[i] = n;
     g->nodes_count = i + 1;
     g->top_nodes_count = i + 1;
-    return YG_OK;
+    return yg_gl_index_node(l, n);
 }
 
 static int compile_node(yg_loader_t *l, yg_node_t *n, const yg_ynode_t *def,
