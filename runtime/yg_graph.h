@@ -304,7 +304,8 @@ struct yg_graph {
 };
 
 /* Load, validate and compile a graph file.  On failure returns NULL and
- * fills err with file:line:column and what to do. */
+ * fills err with file:line:column and what to do.  Loading stops at the
+ * first error (one error per call; fix it and load again). */
 yg_graph_t *yg_graph_load(const char *path, yg_error_t *err);
 
 /* Drop one reference; frees children and prompts at zero; sets *self_p NULL. */
