@@ -563,7 +563,7 @@ typedef struct {
 static void write_hex4(yg_vbuf_t *buf, uint32_t u)
 {
     char esc[8];
-    snprintf(esc, sizeof esc, "\\u%04x", (unsigned)u);
+    snprintf(esc, sizeof esc, "\\u%04x", (unsigned)(u & 0xFFFFu)); /* 4 hex digits; callers pass < 0x10000 */
     yg_vbuf_append(buf, esc, 6);
 }
 
