@@ -146,8 +146,10 @@ yg_mock_t *yg_mock_ref(yg_mock_t *self);
 void yg_mock_destroy(yg_mock_t **self_p);
 /* Calls made so far for a prompt (NULL = all prompts). Thread-safe. */
 int64_t yg_mock_calls(yg_mock_t *self, const char *prompt);
-/* A deep copy of the call log: list of {prompt, provider, model,
- * temperature, messages, schema: bool, tools: int, stream: bool}. */
+/* A deep copy of the call log: list of {prompt, provider (the one that
+ * answered), requested (the provider the request named, before any
+ * override), model, temperature, messages, schema: bool, tools: int,
+ * stream: bool}. */
 yg_value_t *yg_mock_log(yg_mock_t *self);
 /* Forget counts, cursors and the log. */
 void yg_mock_reset(yg_mock_t *self);

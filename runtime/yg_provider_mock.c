@@ -263,6 +263,7 @@ static yg_value_t *mock_log_entry(const yg_llm_request_t *req, const char *provi
     const char *model = req->model ? req->model : yg_provider_model(provider);
     yg_map_set(e, "prompt", yg_str_new(req->prompt_name ? req->prompt_name : ""));
     yg_map_set(e, "provider", yg_str_new(provider));
+    yg_map_set(e, "requested", req->provider ? yg_str_new(req->provider) : yg_null_new());
     yg_map_set(e, "model", model ? yg_str_new(model) : yg_null_new());
     yg_map_set(e, "temperature", yg_float_new(req->temperature));
     yg_map_set(e, "messages", yg_value_copy(req->messages));
