@@ -27,6 +27,11 @@
  * so that a callback chain (save -> next step -> save ...) cannot starve
  * the owner's other sockets. */
 #define MEMORY_DRAIN_BATCH 256
+/* "next" lists (node names due) repeat across every thread of a graph, so
+ * the store keeps one copy of each: up to this many distinct lists, of at
+ * most this many bytes of names each. */
+#define MEMORY_NEXT_INTERN_MAX 4096
+#define MEMORY_NEXT_KEY_MAX 256
 /* Initial capacities of the small growable arrays. */
 #define MEMORY_INITIAL_CAP 4
 
@@ -98,6 +103,7 @@ typedef struct {
     yg_ckpt_t base; /* must be first */
     zloop_t *loop;
     zhashx_t *threads; /* thread id -> mem_thread_t */
+    zhashx_t *next_lists; /* interned "next" lists: joined names -> list */
     completion_t *queue; /* ring buffer */
     size_t queue_head;
     size_t queue_count;
@@ -352,6 +358,42 @@ static yg_value_t *share_equal(yg_value_t *parent_value, yg_value_t *mine)
     return yg_value_ref(mine);
 }
 
+static void value_free_item(void **item)
+{
+    yg_value_t *value = *item;
+    yg_value_destroy(&value);
+    *item = NULL;
+}
+
+/* A reference to the store's copy of an equal "next" list (a list of short
+ * strings), interning this one if new; else a reference to next itself. */
+static yg_value_t *intern_next(mem_store_t *self, yg_value_t *next)
+{
+    char key[MEMORY_NEXT_KEY_MAX + 1];
+    size_t len = 0;
+    if (yg_value_type(next) != YG_LIST)
+        return yg_value_ref(next);
+    for (size_t i = 0; i < yg_list_size(next); i++) {
+        const yg_value_t *name = yg_list_get(next, i);
+        size_t n = yg_value_strlen(name);
+        /* Names are joined with a byte no node name holds. */
+        if (yg_value_type(name) != YG_STR || len + n + 1 > MEMORY_NEXT_KEY_MAX
+            || memchr(yg_value_str(name), '\x1f', n) || memchr(yg_value_str(name), 0, n))
+            return yg_value_ref(next);
+        memcpy(key + len, yg_value_str(name), n);
+        len += n;
+        key[len++] = '\x1f';
+    }
+    key[len] = '\0';
+    yg_value_t *known = zhashx_lookup(self->next_lists, key);
+    if (known)
+        return yg_value_ref(known);
+    if (zhashx_size(self->next_lists) < MEMORY_NEXT_INTERN_MAX
+        && zhashx_insert(self->next_lists, key, next) == 0)
+        yg_value_ref(next); /* the table's reference */
+    return yg_value_ref(next);
+}
+
 static const char *intern_source(const char *source, bool *owned)
 {
     static const char *const known[] = {YG_CKPT_SOURCE_INPUT, YG_CKPT_SOURCE_LOOP,
@@ -587,7 +629,8 @@ static int mem_save_commit(mem_store_t *self, const yg_checkpoint_t *ckpt, const
         memcpy(chain->latest, base, chain->nkeys * sizeof *base);
         free(base);
     }
-    node->next = share_equal(parent ? parent->next : NULL, ckpt->next);
+    node->next = parent && parent->next == ckpt->next ? yg_value_ref(ckpt->next)
+                                                      : intern_next(self, ckpt->next);
     node->tasks = share_equal(parent ? parent->tasks : NULL, ckpt->tasks);
     node->writes = share_equal(parent ? parent->writes : NULL, ckpt->writes);
     node->interrupts = share_equal(parent ? parent->interrupts : NULL, ckpt->interrupts);
@@ -710,6 +753,7 @@ static void mem_destroy(yg_ckpt_t *base)
     }
     free(self->queue);
     zhashx_destroy(&self->threads);
+    zhashx_destroy(&self->next_lists);
     free(self);
 }
 
@@ -731,10 +775,14 @@ yg_ckpt_t *yg_ckpt_memory_new(zloop_t *loop)
     self->base.ops = &mem_ops;
     self->loop = loop;
     self->threads = zhashx_new();
-    if (!self->threads) {
+    self->next_lists = zhashx_new();
+    if (!self->threads || !self->next_lists) {
+        zhashx_destroy(&self->threads);
+        zhashx_destroy(&self->next_lists);
         free(self);
         return NULL;
     }
     zhashx_set_destructor(self->threads, thread_free);
+    zhashx_set_destructor(self->next_lists, value_free_item);
     return &self->base;
 }

