@@ -26,7 +26,8 @@
  * memory store created with loop == NULL completes inline, before the call
  * returns (for tools and tests that have no loop).
  * yg_ckpt_destroy completes every outstanding operation: it calls their
- * callbacks with their real outcome when known, else with YG_ECLOSED.
+ * callbacks with their real outcome when known, else with YG_ECLOSED.  It
+ * must not be called from inside a callback of the same store (asserted).
  *
  * VALUE SHARING.  yg_ckpt_save does not deep-copy: the store takes its own
  * reference to each top-level value in ckpt->values and to next, tasks,

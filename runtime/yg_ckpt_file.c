@@ -14,6 +14,10 @@
  *    replies only after the fsync.  Loads materialise a checkpoint from its
  *    snapshot and the deltas above it, read with pread.
  *
+ * Like everything between threads here, data crosses as msgpack bytes:
+ * save records are encoded by the owner, load and list results by the I/O
+ * thread (value refcounts are not atomic, so values never change threads).
+ *
  * The file layout and the recovery rules are in docs/checkpoints.md.
  */
 #define _GNU_SOURCE /* vasprintf, asprintf */
@@ -121,11 +125,12 @@ typedef struct file_req {
     size_t limit;    /* list */
     char *record;    /* save/delete: header + payload, ready to write */
     size_t record_size;
-    /* Filled by the I/O thread. */
+    /* Filled by the I/O thread.  Results cross threads as msgpack bytes,
+     * never as values (value refcounts are not atomic). */
     int status;
     char *message;
-    yg_checkpoint_t *ckpt;
-    yg_value_t *history;
+    char *result;    /* load: msgpack of the checkpoint map; list: of the list */
+    size_t result_size;
     /* Owner side. */
     file_cb_t cb;
     union {
@@ -145,8 +150,7 @@ static void req_free(file_req_t *req)
     free(req->parent_id);
     free(req->record);
     free(req->message);
-    yg_checkpoint_destroy(&req->ckpt);
-    yg_value_destroy(&req->history);
+    free(req->result);
     free(req);
 }
 
@@ -703,7 +707,15 @@ static yg_checkpoint_t *io_materialise(io_t *io, const io_chain_t *chain, size_t
     return ckpt;
 }
 
-/* Fill req->ckpt, or fail it with the error. */
+/* Encode value as req's result, or fail req. */
+static void req_set_result(file_req_t *req, const yg_value_t *value)
+{
+    if (!value || yg_msgpack_encode(value, &req->result, &req->result_size) != YG_OK)
+        req_fail(req, YG_ENOMEM, "out of memory encoding a checkpoint for thread %s",
+                 req->thread_id);
+}
+
+/* Fill req's result with the checkpoint at index, or fail it. */
 static void io_load_into(io_t *io, file_req_t *req, const io_chain_t *chain, int64_t index)
 {
     if (index < 0) {
@@ -712,9 +724,15 @@ static void io_load_into(io_t *io, file_req_t *req, const io_chain_t *chain, int
         return;
     }
     yg_error_t err = {0};
-    req->ckpt = io_materialise(io, chain, (size_t)index, req->thread_id, &err);
-    if (!req->ckpt)
+    yg_checkpoint_t *ckpt = io_materialise(io, chain, (size_t)index, req->thread_id, &err);
+    if (!ckpt) {
         req_fail(req, err.code ? err.code : YG_EIO, "%s", err.message);
+        return;
+    }
+    yg_value_t *map = yg_checkpoint_to_map(ckpt);
+    req_set_result(req, map);
+    yg_value_destroy(&map);
+    yg_checkpoint_destroy(&ckpt);
 }
 
 static void io_load(io_t *io, file_req_t *req)
@@ -731,26 +749,26 @@ static void io_load(io_t *io, file_req_t *req)
 static void io_list(io_t *io, file_req_t *req)
 {
     const io_chain_t *chain = io_find_chain(io, req->thread_id, req->ns);
-    req->history = yg_list_new();
+    yg_value_t *history = yg_list_new();
     size_t n = chain ? chain->nrecs : 0;
     if (req->limit && req->limit < n)
         n = req->limit;
-    for (size_t i = 0; req->history && i < n; i++) {
+    for (size_t i = 0; history && i < n; i++) {
         yg_error_t err = {0};
         yg_checkpoint_t *ckpt =
             io_materialise(io, chain, chain->nrecs - 1 - i, req->thread_id, &err);
         if (!ckpt) {
             req_fail(req, err.code ? err.code : YG_EIO, "%s", err.message);
-            yg_value_destroy(&req->history);
+            yg_value_destroy(&history);
             return;
         }
         yg_value_t *entry = yg_checkpoint_to_map(ckpt);
         yg_checkpoint_destroy(&ckpt);
-        if (!entry || yg_list_append(req->history, entry) != YG_OK)
-            yg_value_destroy(&req->history);
+        if (!entry || yg_list_append(history, entry) != YG_OK)
+            yg_value_destroy(&history);
     }
-    if (!req->history)
-        req_fail(req, YG_ENOMEM, "out of memory listing thread %s", req->thread_id);
+    req_set_result(req, history);
+    yg_value_destroy(&history);
 }
 
 static int io_sync(io_t *io)
@@ -1264,6 +1282,22 @@ int yg_ckpt_file_compact(yg_ckpt_t *base, yg_ckpt_done_fn *done, void *arg)
     return file_submit((file_store_t *)base, req);
 }
 
+/* Decode the I/O thread's result bytes on the owner's thread.  They are our
+ * own encoding of data already bounded on the way in, so the limits only
+ * guard against a bug.  NULL (status set) when there is no result. */
+static yg_value_t *result_decode(file_req_t *req, yg_error_t *err)
+{
+    if (req->status != YG_OK || !req->result)
+        return NULL;
+    yg_limits_t limits = yg_limits_default;
+    limits.max_bytes = req->result_size;
+    limits.max_elements = req->result_size;
+    yg_value_t *value = yg_msgpack_decode(req->result, req->result_size, &limits, err);
+    if (!value)
+        req->status = err->code ? err->code : YG_EPARSE;
+    return value;
+}
+
 /* Call req's callback (handing over its results) and free it. */
 static void file_deliver(file_store_t *self, file_req_t *req)
 {
@@ -1283,14 +1317,18 @@ static void file_deliver(file_store_t *self, file_req_t *req)
         req->fn.done(req->status, errp, req->arg);
         break;
     case CB_LOAD: {
-        yg_checkpoint_t *ckpt = req->ckpt;
-        req->ckpt = NULL;
+        yg_checkpoint_t *ckpt = NULL;
+        yg_value_t *map = result_decode(req, &err);
+        if (map && !(ckpt = yg_checkpoint_from_map(map, &err)))
+            req->status = err.code;
+        yg_value_destroy(&map);
+        errp = req->status != YG_OK ? &err : NULL;
         req->fn.load(req->status, ckpt, errp, req->arg);
         break;
     }
     case CB_LIST: {
-        yg_value_t *history = req->history;
-        req->history = NULL;
+        yg_value_t *history = result_decode(req, &err);
+        errp = req->status != YG_OK ? &err : NULL;
         req->fn.list(req->status, history, errp, req->arg);
         break;
     }
