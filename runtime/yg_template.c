@@ -2199,7 +2199,8 @@ void yg_tmpl_required_vars(const yg_tmpl_t *self, yg_value_t *out)
         return;
     name_set_t req = {0};
     scan_required(self->source, self->source_len, &req);
-    qsort(req.names, req.size, sizeof *req.names, cmp_names);
+    if (req.size > 1)
+        qsort(req.names, req.size, sizeof *req.names, cmp_names);
     for (size_t i = 0; i < req.size; i++) {
         yg_value_t *v = yg_str_new(req.names[i]);
         if (v)
@@ -2225,7 +2226,8 @@ int yg_tmpl_check_required(const yg_tmpl_t *system, const yg_tmpl_t *user,
     name_set_t req = {0};
     scan_required(text.data, text.len, &req);
     free(text.data);
-    qsort(req.names, req.size, sizeof *req.names, cmp_names);
+    if (req.size > 1)
+        qsort(req.names, req.size, sizeof *req.names, cmp_names);
     tx_sbuf_t missing = {0};
     yg_tx_sbuf_append(&missing, "", 0);
     size_t nmissing = 0;
