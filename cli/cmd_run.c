@@ -345,6 +345,22 @@ static void print_json_result(const yg_result_t *r)
     yg_value_destroy(&doc);
 }
 
+/* Does this run's checkpointer live only in this process (memory store)?
+ * Then a pause cannot be resumed by a later `yamlgraph resume`. */
+static bool store_is_volatile(const cli_run_args_t *a, const yg_graph_t *graph)
+{
+    if (a->checkpointer)
+        return strcmp(a->checkpointer, "memory") == 0;
+    switch (graph->checkpointer.type) {
+    case YG_CKPT_SQLITE:
+        return !graph->checkpointer.path || strcmp(graph->checkpointer.path, ":memory:") == 0;
+    case YG_CKPT_FILE:
+        return false;
+    default:
+        return true; /* none, memory, and redis types (memory fallback) */
+    }
+}
+
 static int finish(const cli_run_args_t *a, yg_graph_t *graph, const yg_result_t *r,
                   bool interactive)
 {
@@ -368,12 +384,19 @@ static int finish(const cli_run_args_t *a, yg_graph_t *graph, const yg_result_t 
         return CLI_EXIT_FAIL;
     }
     if (r->status == YG_RUN_INTERRUPTED) {
-        fprintf(stderr,
-                "paused at an interrupt (thread %s); continue with: yamlgraph resume %s "
-                "--thread %s --value ANSWER%s%s\n",
-                r->thread_id[0] ? r->thread_id : "-", a->graph,
-                r->thread_id[0] ? r->thread_id : "ID", a->checkpointer ? " --checkpointer " : "",
-                a->checkpointer ? a->checkpointer : "");
+        if (store_is_volatile(a, graph))
+            fprintf(stderr,
+                    "paused at an interrupt (thread %s); the checkpointer is in memory, so this "
+                    "pause ends with the process: pass --checkpointer PATH to resume it later\n",
+                    r->thread_id[0] ? r->thread_id : "-");
+        else
+            fprintf(stderr,
+                    "paused at an interrupt (thread %s); continue with: yamlgraph resume %s "
+                    "--thread %s --value ANSWER%s%s\n",
+                    r->thread_id[0] ? r->thread_id : "-", a->graph,
+                    r->thread_id[0] ? r->thread_id : "ID",
+                    a->checkpointer ? " --checkpointer " : "",
+                    a->checkpointer ? a->checkpointer : "");
         return CLI_EXIT_OK;
     }
     if (interactive)
@@ -398,8 +421,8 @@ int cli_drive(const cli_run_args_t *a, yg_runtime_t *rt, yg_graph_t *graph, bool
         thread = generated;
     }
     yg_run_opts_t opts = { .thread_id = thread, .step_limit = a->max_steps, .force = a->force };
-    if (a->thread && !resume)
-        yg_map_set(a->input, "thread_id", yg_str_new(a->thread));
+    if (thread && !resume)
+        yg_map_set(a->input, "thread_id", yg_str_new(thread));
     drive_t d = { .progress = interactive };
     yg_value_t *value = resume ? yg_value_ref(a->value) : NULL;
     int code = CLI_EXIT_OK;
