@@ -90,7 +90,9 @@ typedef struct yg_exec_env {
     void *hook_arg;
 } yg_exec_env_t;
 
-/* The coordinator's task fields (borrowed). */
+/* The coordinator's task fields (borrowed).  The task keeps references to
+ * the values of input and payload (they must belong to the loop's thread
+ * and must not be modified afterwards); resume is copied. */
 typedef struct yg_task_spec {
     uint64_t run;
     uint64_t id;

@@ -58,21 +58,25 @@ yg_task_t *yg_task_new(const yg_exec_env_t *env, const yg_node_t *node,
     t->done_arg = arg;
     t->has_resume = spec->has_resume;
     t->thread = strdup(spec->thread ? spec->thread : "");
-    /* A private copy: executors may read it freely and the caller's values
-     * (possibly decoded on another thread's behalf) are never shared. */
-    t->state = spec->input ? yg_value_copy(spec->input) : yg_map_new();
+    /* The state shares the caller's values by reference (same thread, never
+     * modified: executors copy what they put into an update), so a map item
+     * does not deep-copy the whole run state. */
+    t->state = yg_map_new();
     if (spec->has_resume)
         t->resume = yg_value_copy(spec->resume);
     if (!t->thread || !t->state || (spec->has_resume && !t->resume)) {
         yg_task_destroy(&t);
         return NULL;
     }
-    for (size_t i = 0; i < yg_map_size(spec->payload); i++) {
-        if (yg_map_setn(t->state, yg_map_key_at(spec->payload, i),
-                        yg_map_keylen_at(spec->payload, i),
-                        yg_value_copy(yg_map_value_at(spec->payload, i)))) {
-            yg_task_destroy(&t);
-            return NULL;
+    const yg_value_t *parts[] = {spec->input, spec->payload};
+    for (size_t p = 0; p < 2; p++) {
+        for (size_t i = 0; i < yg_map_size(parts[p]); i++) {
+            yg_value_t *v = yg_value_ref((yg_value_t *)yg_map_value_at(parts[p], i));
+            if (yg_map_setn(t->state, yg_map_key_at(parts[p], i), yg_map_keylen_at(parts[p], i),
+                            v)) {
+                yg_task_destroy(&t);
+                return NULL;
+            }
         }
     }
     if (node->is_map_sub)

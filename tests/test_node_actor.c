@@ -161,7 +161,10 @@ static void fixture_up(const char *node, const char *mock_json, int max_concurre
     yg_value_destroy(&script);
     ck_assert_ptr_nonnull(F.mock);
     F.providers = yg_providers_new("mock", F.mock);
-    snprintf(F.endpoint, sizeof F.endpoint, "inproc://test-coord-%d", (int)getpid());
+    /* unique per fixture: an inproc name is released asynchronously */
+    static int fixture_seq;
+    snprintf(F.endpoint, sizeof F.endpoint, "inproc://test-coord-%d-%d", (int)getpid(),
+             fixture_seq++);
     F.router = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(F.router, 1);
     ck_assert_int_eq(zsock_bind(F.router, "%s", F.endpoint), 0);
