@@ -618,7 +618,9 @@ static int mem_save_commit(mem_store_t *self, const yg_checkpoint_t *ckpt, const
         else if (base)
             memset(base, 0, chain->nkeys * sizeof *base);
     }
-    if (!node->entries || !base) {
+    /* With no keys yet (an empty state) chain->latest is still NULL: that
+     * is an empty base, not an allocation failure. */
+    if (!node->entries || (!base && chain->nkeys > 0)) {
         free(index);
         node_free(node);
         return YG_ENOMEM;
@@ -626,7 +628,8 @@ static int mem_save_commit(mem_store_t *self, const yg_checkpoint_t *ckpt, const
     node_fill_entries(chain, node, ckpt->values, index, base, snapshot);
     free(index);
     if (base != chain->latest) {
-        memcpy(chain->latest, base, chain->nkeys * sizeof *base);
+        if (chain->nkeys > 0)
+            memcpy(chain->latest, base, chain->nkeys * sizeof *base);
         free(base);
     }
     node->next = parent && parent->next == ckpt->next ? yg_value_ref(ckpt->next)

@@ -957,6 +957,32 @@ START_TEST(test_open_spec)
 }
 END_TEST
 
+/* A run with an empty input checkpoints an empty state first: both stores
+ * must take it (and then a non-empty successor). */
+START_TEST(test_store_empty_state)
+{
+    zloop_t *loop = zloop_new();
+    yg_ckpt_t *store = make_store(_i, loop, "empty");
+    yg_checkpoint_t *c1 = make_ckpt("th", "", -1, "{}", NULL);
+    yg_checkpoint_t *c2 = make_ckpt("th", "", 0, "{\"a\":1}", c1->id);
+    save_sync(store, loop, c1);
+    save_sync(store, loop, c2);
+    int status = 0;
+    yg_checkpoint_t *got = load_sync(store, loop, "th", "", c1->id, &status);
+    ck_assert_int_eq(status, YG_OK);
+    ck_assert_uint_eq(yg_map_size(got->values), 0);
+    yg_checkpoint_destroy(&got);
+    got = load_sync(store, loop, "th", "", NULL, &status);
+    ck_assert_int_eq(status, YG_OK);
+    assert_same_ckpt(c2, got);
+    yg_checkpoint_destroy(&got);
+    yg_checkpoint_destroy(&c1);
+    yg_checkpoint_destroy(&c2);
+    yg_ckpt_destroy(&store);
+    zloop_destroy(&loop);
+}
+END_TEST
+
 static Suite *checkpoint_suite(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -967,6 +993,7 @@ static Suite *checkpoint_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("stores");
     tcase_add_loop_test(tc, test_store_basic, 0, 2);
+    tcase_add_loop_test(tc, test_store_empty_state, 0, 2);
     tcase_add_loop_test(tc, test_store_rejects, 0, 2);
     tcase_add_loop_test(tc, test_store_deferred_order, 0, 2);
     tcase_add_loop_test(tc, test_store_delta_chain, 0, 2);
