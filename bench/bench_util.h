@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "yamlgraph/yamlgraph.h"
@@ -79,6 +80,25 @@ static inline double bench_rss_reset(void)
 static inline double bench_peak_rss(void)
 {
     return bench_status_mb("VmHWM");
+}
+
+/* Process-wide CPU time and context switches (all threads), for the
+ * "where does the time go" columns: cpu_us and csw per unit of work. */
+typedef struct bench_usage {
+    double cpu_s;  /* user + system */
+    double csw;    /* voluntary + involuntary context switches */
+} bench_usage_t;
+
+static inline bench_usage_t bench_usage(void)
+{
+    struct rusage ru;
+    bench_usage_t u = {0, 0};
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        u.cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        u.csw = (double)ru.ru_nvcsw + (double)ru.ru_nivcsw;
+    }
+    return u;
 }
 
 /* The graph file: --graph PATH, else bench/graphs/<name> beside this

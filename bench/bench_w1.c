@@ -134,20 +134,23 @@ int main(int argc, char **argv)
 
     double base = bench_rss_reset();
     b.finished = 0;
+    bench_usage_t u0 = bench_usage();
     double t0 = bench_now_s();
     if (concurrent)
         w1_concurrent(&b, runs, inflight);
     else
         w1_sequential(&b, runs);
     double elapsed = bench_now_s() - t0;
+    bench_usage_t u1 = bench_usage();
     double peak = bench_peak_rss();
     if (b.finished != runs)
         bench_die("%ld results for %ld runs", b.finished, runs);
 
     printf("%s runs_per_s=%.1f node_steps_per_s=%.1f us_per_run=%.2f peak_rss_mb=%.1f "
-           "base_rss_mb=%.1f runs=%ld\n",
+           "base_rss_mb=%.1f runs=%ld cpu_us_per_step=%.2f csw_per_step=%.2f\n",
            concurrent ? "W1c" : memory ? "W1m" : "W1", runs / elapsed,
-           W1_NODES * runs / elapsed, elapsed * 1e6 / runs, peak, base, runs);
+           W1_NODES * runs / elapsed, elapsed * 1e6 / runs, peak, base, runs,
+           (u1.cpu_s - u0.cpu_s) * 1e6 / (W1_NODES * runs), (u1.csw - u0.csw) / (W1_NODES * runs));
     yg_value_destroy(&b.input);
     yg_client_destroy(&b.client);
     yg_runtime_destroy(&rt);

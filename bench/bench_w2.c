@@ -78,17 +78,20 @@ int main(int argc, char **argv)
 
     double base = bench_rss_reset();
     b.finished = 0;
+    bench_usage_t u0 = bench_usage();
     double t0 = bench_now_s();
     w2_runs(c, g, input, &b, runs, &serial);
     double elapsed = bench_now_s() - t0;
+    bench_usage_t u1 = bench_usage();
     double peak = bench_peak_rss();
     if (b.finished != runs)
         bench_die("%ld results for %ld runs", b.finished, runs);
 
     double steps = (double)W2_STEPS * runs;
     printf("W2 steps_per_s=%.1f us_per_step=%.2f runs_per_s=%.1f peak_rss_mb=%.1f "
-           "base_rss_mb=%.1f runs=%ld\n",
-           steps / elapsed, elapsed * 1e6 / steps, runs / elapsed, peak, base, runs);
+           "base_rss_mb=%.1f runs=%ld cpu_us_per_step=%.2f csw_per_step=%.2f\n",
+           steps / elapsed, elapsed * 1e6 / steps, runs / elapsed, peak, base, runs,
+           (u1.cpu_s - u0.cpu_s) * 1e6 / steps, (u1.csw - u0.csw) / steps);
     yg_value_destroy(&input);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);

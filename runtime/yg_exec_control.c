@@ -10,6 +10,7 @@
 #include "yg_expr.h"
 #include "yg_pytext.h"
 #include "yg_template.h"
+#include "yamlgraph/yg_native.h"
 
 /* --- passthrough ------------------------------------------------------------ */
 
@@ -40,16 +41,63 @@ void exec_passthrough_start(yg_task_t *t)
 
 /* --- python ------------------------------------------------------------------ */
 
+/* Spec 4.8 [C]: the native function registered under (module, function)
+ * serves the tool (yg_native.h); without one the node needs an external
+ * worker.  A map result is the update as-is (plus current_step); any
+ * other value goes under state_key. */
 void exec_python_start(yg_task_t *t)
 {
     const yg_node_t *node = t->node;
     const yg_tool_t *tool = node->tool_def;
-    exec_finish_error(t, YG_EUNSUPPORTED, "NotImplementedError",
-                      "node '%s' needs Python tool '%s' (%s.%s); run it with an external worker "
-                      "- not available yet",
-                      node->name, node->tool ? node->tool : "?",
-                      tool && tool->module ? tool->module : "?",
-                      tool && tool->function ? tool->function : "?");
+    void *arg = NULL;
+    yg_native_fn *fn = tool ? yg_native_lookup(tool->module, tool->function, &arg) : NULL;
+    if (!fn) {
+        exec_finish_error(t, YG_EUNSUPPORTED, "NotImplementedError",
+                          "node '%s' needs Python tool '%s' (%s.%s); run it with an external "
+                          "worker - not available yet",
+                          node->name, node->tool ? node->tool : "?",
+                          tool && tool->module ? tool->module : "?",
+                          tool && tool->function ? tool->function : "?");
+        return;
+    }
+    yg_error_t err = {0};
+    yg_value_t *out = fn(t->state, arg, &err);
+    const char *key = node->state_key ? node->state_key : node->name;
+    if (!out) {
+        const char *why = err.message[0] ? err.message : "native function failed";
+        if (node->on_error != YG_ON_ERROR_SKIP) {
+            exec_finish_error(t, err.code ? err.code : YG_ETOOL, "RuntimeError", "%s", why);
+            return;
+        }
+        /* skip: {state_key: null, current_step, errors: old + new} (spec 4.8) */
+        yg_value_t *u = exec_update_new(t);
+        yg_map_set(u, key, yg_null_new());
+        const yg_value_t *old = yg_map_get(t->state, "errors");
+        yg_value_t *errors = yg_value_type(old) == YG_LIST ? yg_value_copy(old) : yg_list_new();
+        yg_list_append(errors, yg_error_record(YG_ERRTYPE_UNKNOWN, why, node->name, false,
+                                               "RuntimeError"));
+        yg_map_set(u, "errors", errors);
+        exec_finish_ok(t, u);
+        return;
+    }
+    yg_value_t *u;
+    if (yg_value_type(out) == YG_MAP) {
+        u = yg_map_new();
+        for (size_t i = 0; u && i < yg_map_size(out); i++)
+            yg_map_setn(u, yg_map_key_at(out, i), yg_map_keylen_at(out, i),
+                        yg_value_ref(yg_map_value_at(out, i)));
+        if (u)
+            yg_map_set(u, "current_step", yg_str_new(node->name));
+        yg_value_destroy(&out);
+    } else {
+        u = exec_update_new(t);
+        yg_map_set(u, key, out);
+    }
+    if (!u) {
+        exec_finish_error(t, YG_ENOMEM, "MemoryError", "out of memory");
+        return;
+    }
+    exec_finish_ok(t, u);
 }
 
 /* --- tool_call ----------------------------------------------------------------- */
@@ -79,7 +127,23 @@ void exec_tool_call_start(yg_task_t *t)
     const yg_tool_t *def = name ? yg_graph_tool(t->env->graph, name) : NULL;
     yg_map_set(envelope, "success", yg_bool_new(false));
     yg_map_set(envelope, "result", yg_null_new());
-    if (def && def->type == YG_TOOL_PYTHON)
+    void *native_arg = NULL;
+    yg_native_fn *native = def && def->type == YG_TOOL_PYTHON
+                               ? yg_native_lookup(def->module, def->function, &native_arg)
+                               : NULL;
+    if (native) {
+        /* Called with the args map; a failure is reported, never raised. */
+        yg_error_t nerr = {0};
+        yg_value_t *result = native(args, native_arg, &nerr);
+        if (result) {
+            yg_map_set(envelope, "success", yg_bool_new(true));
+            yg_map_set(envelope, "result", result);
+            yg_map_set(envelope, "error", yg_null_new());
+        } else {
+            yg_map_set(envelope, "error",
+                       yg_str_new(nerr.message[0] ? nerr.message : "native function failed"));
+        }
+    } else if (def && def->type == YG_TOOL_PYTHON)
         yg_map_set(envelope, "error",
                    yg_str_newf("Python tool '%s' needs an external worker (not available in this "
                                "process)",
