@@ -1,0 +1,1042 @@
+/*
+ * test_conformance_run.c - conformance tests through the public API
+ * (yamlgraph.h) with the mock provider, for the spec section 15 items and
+ * docs/compatibility.md choices that no other suite asserts end to end.
+ * docs/conformance.md maps every item and bullet to its test.
+ *
+ * Each test starts its own runtime (Check forks per test) on small graphs
+ * and prompts written to the per-process temp dir.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testutil.h"
+#include "yamlgraph/yamlgraph.h"
+#include "yamlgraph/yg_native.h"
+
+#define WAIT_MS 20000
+
+/* ---- harness ------------------------------------------------------------------ */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static yg_value_t *J(const char *json)
+{
+    yg_error_t err = {0};
+    yg_value_t *v = yg_json_decode(json, strlen(json), NULL, &err);
+    ck_assert_msg(v != NULL, "bad test JSON %s: %s", json, err.message);
+    return v;
+}
+
+static char *tmp_file(const char *name, const char *text)
+{
+    const char *p = testutil_write_temp(name, text);
+    ck_assert_ptr_nonnull(p);
+    return strdup(p);
+}
+
+/* A runtime on the mock provider (mock_yaml NULL = built-in defaults). */
+static yg_runtime_t *start_rt(const char *mock_yaml, const char *checkpointer, int step_limit,
+                              int64_t max_map_items)
+{
+    yg_runtime_opts_t o;
+    yg_runtime_opts_init(&o);
+    o.provider = "mock";
+    o.log_level = YG_LOG_ERROR;
+    o.checkpointer = checkpointer;
+    o.step_limit = step_limit;
+    o.max_map_items = max_map_items;
+    char *mock = mock_yaml ? tmp_file("mock.yaml", mock_yaml) : NULL;
+    o.mock_file = mock;
+    yg_error_t err = {0};
+    yg_runtime_t *rt = yg_runtime_new(&o, &err);
+    free(mock);
+    ck_assert_msg(rt != NULL, "runtime: %s", err.message);
+    return rt;
+}
+
+static yg_runtime_t *start(const char *mock_yaml)
+{
+    return start_rt(mock_yaml, NULL, 0, 0);
+}
+
+static yg_graph_t *load(yg_runtime_t *rt, const char *name, const char *yaml)
+{
+    char *path = tmp_file(name, yaml);
+    yg_graph_t *g = NULL;
+    yg_error_t err = {0};
+    int rc = yg_runtime_load_graph(rt, path, &g, &err);
+    ck_assert_msg(rc == YG_OK, "load %s: %s:%d:%d: %s", name, err.file, err.line, err.column,
+                  err.message);
+    free(path);
+    return g;
+}
+
+typedef struct outcome {
+    bool done;
+    yg_result_t r;       /* owned copy */
+    yg_value_t *path;    /* node of every node_end event, in order */
+    yg_value_t *updates; /* {node: update} of the last node_end of each node */
+} outcome_t;
+
+static void on_event(const yg_event_t *ev, void *arg)
+{
+    outcome_t *o = arg;
+    if (strcmp(ev->kind, "node_end") != 0)
+        return;
+    const yg_value_t *node = yg_map_get(ev->data, "node");
+    yg_list_append(o->path, yg_value_ref((yg_value_t *)node));
+    const yg_value_t *update = yg_map_get(ev->data, "update");
+    if (update && yg_value_str(node))
+        yg_map_set(o->updates, yg_value_str(node), yg_value_copy(update));
+}
+
+static void on_done(const yg_result_t *r, void *arg)
+{
+    outcome_t *o = arg;
+    o->r = *r;
+    o->r.state = yg_value_ref(r->state);
+    o->r.interrupts = r->interrupts ? yg_value_ref(r->interrupts) : yg_list_new();
+    o->r.snapshot = yg_value_ref(r->snapshot);
+    o->r.history = yg_value_ref(r->history);
+    o->done = true;
+}
+
+static void outcome_init(outcome_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->path = yg_list_new();
+    o->updates = yg_map_new();
+}
+
+static void outcome_release(outcome_t *o)
+{
+    yg_result_release(&o->r);
+    yg_value_destroy(&o->path);
+    yg_value_destroy(&o->updates);
+}
+
+static void wait_outcome(yg_client_t *c, outcome_t *o)
+{
+    int64_t deadline = now_ms() + WAIT_MS;
+    while (!o->done && now_ms() < deadline)
+        ck_assert_int_ge(yg_client_wait(c, 100), 0);
+    ck_assert_msg(o->done, "run did not finish in time");
+}
+
+static void run(yg_client_t *c, yg_graph_t *g, const char *input_json, const char *thread,
+                int step_limit, outcome_t *o)
+{
+    outcome_init(o);
+    yg_value_t *input = input_json ? J(input_json) : NULL;
+    yg_run_opts_t opts = {.thread_id = thread, .step_limit = step_limit};
+    int64_t req = yg_stream_graph_async(c, g, input, &opts, on_event, o, on_done, o);
+    yg_value_destroy(&input);
+    ck_assert_int_gt(req, 0);
+    wait_outcome(c, o);
+}
+
+static void resume(yg_client_t *c, yg_graph_t *g, const char *value_json, const char *thread,
+                   outcome_t *o)
+{
+    outcome_init(o);
+    yg_value_t *value = J(value_json);
+    yg_run_opts_t opts = {.thread_id = thread};
+    int64_t req = yg_stream_resume_async(c, g, value, &opts, on_event, o, on_done, o);
+    yg_value_destroy(&value);
+    ck_assert_int_gt(req, 0);
+    wait_outcome(c, o);
+}
+
+static void assert_json(const yg_value_t *v, const char *expected)
+{
+    yg_value_t *e = J(expected);
+    char *got = yg_json_encode(v, false, NULL);
+    ck_assert_msg(yg_value_equal(v, e), "got %s, expected %s", got ? got : "(null)", expected);
+    free(got);
+    yg_value_destroy(&e);
+}
+
+static void assert_status(const outcome_t *o, yg_run_status_t want)
+{
+    ck_assert_msg(o->r.status == want, "status %s (%s), expected %s",
+                  yg_run_status_name(o->r.status), o->r.error.message, yg_run_status_name(want));
+}
+
+static const yg_value_t *S(const outcome_t *o, const char *key)
+{
+    return yg_map_get(o->r.state, key);
+}
+
+static const char *Sstr(const outcome_t *o, const char *key)
+{
+    const char *s = yg_value_str(S(o, key));
+    ck_assert_msg(s != NULL, "state key %s is not a string", key);
+    return s;
+}
+
+static size_t count_in_path(const outcome_t *o, const char *node)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < yg_list_size(o->path); i++)
+        if (strcmp(yg_value_str(yg_list_get(o->path, i)), node) == 0)
+            n++;
+    return n;
+}
+
+/* ---- conditions (items 9-11) ------------------------------------------------------ */
+
+START_TEST(item09_10_condition_groups_end_to_end)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "i9.yaml",
+                         "name: i9\n"
+                         "state: {score: float, picked: str}\n"
+                         "nodes:\n"
+                         "  set: {type: passthrough, output: {score: '{state.score}'}}\n"
+                         "  a: {type: passthrough, output: {picked: a}}\n"
+                         "  b: {type: passthrough, output: {picked: b}}\n"
+                         "edges:\n"
+                         "  - {from: START, to: set}\n"
+                         "  - {from: set, to: a, condition: 'score < 0.5'}\n"
+                         "  - {from: set, to: b, condition: 'score > 0.9'}\n");
+    yg_graph_t *g10 = load(rt, "i10.yaml",
+                           "name: i10\n"
+                           "state: {score: float, picked: str}\n"
+                           "nodes:\n"
+                           "  set: {type: passthrough, output: {score: '{state.score}'}}\n"
+                           "  continue: {type: passthrough, output: {picked: continue}}\n"
+                           "edges:\n"
+                           "  - {from: START, to: set}\n"
+                           "  - {from: set, to: continue, condition: 'score < 0.8'}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    /* item 9: no condition true -> END */
+    run(c, g, "{\"score\": 0.7}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    assert_json(o.path, "[\"set\"]");
+    ck_assert(!yg_map_has(o.r.state, "picked"));
+    outcome_release(&o);
+    /* the same group still routes when a condition holds */
+    run(c, g, "{\"score\": 0.95}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "picked"), "b");
+    outcome_release(&o);
+    /* item 10: _loop_limit_reached -> END although score < 0.8 holds */
+    run(c, g10, "{\"_loop_limit_reached\": true, \"score\": 0.5}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    assert_json(o.path, "[\"set\"]");
+    ck_assert(!yg_map_has(o.r.state, "picked"));
+    outcome_release(&o);
+    run(c, g10, "{\"score\": 0.5}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "picked"), "continue");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* Item 11 describes a router-level skip of a broken condition; a loader
+ * rejects such an edge (spec 1.5), which is what we assert. */
+START_TEST(item11_broken_condition_in_group_rejected_at_load)
+{
+    yg_runtime_t *rt = start(NULL);
+    char *path = tmp_file("i11.yaml", "name: i11\n"
+                                      "state: {score: float}\n"
+                                      "nodes:\n"
+                                      "  set: {type: passthrough}\n"
+                                      "  a: {type: passthrough}\n"
+                                      "  done: {type: passthrough}\n"
+                                      "edges:\n"
+                                      "  - {from: START, to: set}\n"
+                                      "  - {from: set, to: a, condition: 'invalid!!! expression'}\n"
+                                      "  - {from: set, to: done, condition: 'score >= 0.8'}\n");
+    yg_graph_t *g = NULL;
+    yg_error_t err = {0};
+    ck_assert_int_ne(yg_runtime_load_graph(rt, path, &g, &err), YG_OK);
+    ck_assert_ptr_null(g);
+    ck_assert_msg(strstr(err.message, "invalid condition \"invalid!!! expression\"") != NULL, "%s",
+                  err.message);
+    ck_assert_int_eq(err.line, 9);
+    ck_assert_ptr_nonnull(strstr(err.file, "i11.yaml"));
+    free(path);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* ---- router and llm nodes (items 13-14, 24) ------------------------------------------ */
+
+START_TEST(item13_14_router_routes_end_to_end)
+{
+    testutil_write_temp("i13/classify.yaml",
+                        "system: Classify the tone.\n"
+                        "user: '{message}'\n"
+                        "schema:\n  name: Tone\n  fields:\n    tone: {type: str}\n");
+    yg_runtime_t *rt = start("classify:\n  - {tone: positive}\n  - {tone: confused}\n");
+    yg_graph_t *g = load(rt, "i13/graph.yaml",
+                         "name: i13\n"
+                         "prompts_relative: true\n"
+                         "state: {message: str, classification: any, picked: str}\n"
+                         "nodes:\n"
+                         "  router:\n"
+                         "    type: router\n"
+                         "    prompt: classify\n"
+                         "    routes: {positive: respond_positive, negative: respond_negative}\n"
+                         "    default_route: respond_neutral\n"
+                         "    state_key: classification\n"
+                         "  respond_positive: {type: passthrough, output: {picked: positive}}\n"
+                         "  respond_negative: {type: passthrough, output: {picked: negative}}\n"
+                         "  respond_neutral: {type: passthrough, output: {picked: neutral}}\n"
+                         "edges:\n"
+                         "  - {from: START, to: router}\n"
+                         "  - {from: router, to: [respond_positive, respond_negative, "
+                         "respond_neutral], type: conditional}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"message\": \"great!\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "_route"), "respond_positive");
+    assert_json(S(&o, "classification"), "{\"tone\": \"positive\"}");
+    ck_assert_str_eq(Sstr(&o, "picked"), "positive");
+    assert_json(o.path, "[\"router\", \"respond_positive\"]");
+    outcome_release(&o);
+    /* item 14: an unknown label takes default_route */
+    run(c, g, "{\"message\": \"hmm\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "_route"), "respond_neutral");
+    assert_json(S(&o, "classification"), "{\"tone\": \"confused\"}");
+    ck_assert_str_eq(Sstr(&o, "picked"), "neutral");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+START_TEST(item24_model_failure_record_or_abort)
+{
+    testutil_write_temp("i24/gen.yaml", "user: 'Write about {topic}'\n");
+    yg_runtime_t *rt =
+        start("gen:\n  - {error: {status: 500, message: server exploded}}\n");
+    yg_graph_t *g = load(rt, "i24/plain.yaml",
+                         "name: i24\n"
+                         "prompts_relative: true\n"
+                         "state: {topic: str, out: str, after: str}\n"
+                         "nodes:\n"
+                         "  gen: {prompt: gen, state_key: out}\n"
+                         "  after: {type: passthrough, output: {after: ran}}\n"
+                         "edges:\n"
+                         "  - {from: START, to: gen}\n"
+                         "  - {from: gen, to: after}\n");
+    yg_graph_t *gf = load(rt, "i24/fail.yaml",
+                          "name: i24f\n"
+                          "prompts_relative: true\n"
+                          "state: {topic: str, out: str, after: str}\n"
+                          "nodes:\n"
+                          "  gen: {prompt: gen, state_key: out, on_error: fail}\n"
+                          "  after: {type: passthrough, output: {after: ran}}\n"
+                          "edges:\n"
+                          "  - {from: START, to: gen}\n"
+                          "  - {from: gen, to: after}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    /* no on_error: one error record, the run goes on */
+    run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    const yg_value_t *errors = S(&o, "errors");
+    ck_assert_uint_eq(yg_list_size(errors), 1);
+    const yg_value_t *rec = yg_list_get(errors, 0);
+    ck_assert_str_eq(yg_value_str(yg_map_get(rec, "node")), "gen");
+    ck_assert_str_eq(yg_value_str(yg_map_get(rec, "type")), "llm_error");
+    ck_assert_ptr_nonnull(strstr(yg_value_str(yg_map_get(rec, "message")), "server exploded"));
+    ck_assert(!yg_map_has(o.r.state, "out") || yg_value_is_null(S(&o, "out")));
+    ck_assert_str_eq(Sstr(&o, "after"), "ran");
+    outcome_release(&o);
+    /* on_error: fail: the run aborts with the model's message */
+    run(c, gf, "{\"topic\": \"t\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_ERROR);
+    ck_assert_msg(strstr(o.r.error.message, "server exploded") != NULL, "%s", o.r.error.message);
+    ck_assert_uint_eq(count_in_path(&o, "after"), 0);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* ---- passthrough and map (items 35, 37) ------------------------------------------------ */
+
+START_TEST(item35_passthrough_without_output)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "i35.yaml",
+                         "name: i35\n"
+                         "state: {x: int}\n"
+                         "nodes:\n"
+                         "  missing: {type: passthrough}\n"
+                         "  empty: {type: passthrough, output: {}}\n"
+                         "edges:\n"
+                         "  - {from: START, to: missing}\n"
+                         "  - {from: missing, to: empty}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"x\": 1}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    assert_json(yg_map_get(o.updates, "missing"), "{\"current_step\": \"missing\"}");
+    assert_json(yg_map_get(o.updates, "empty"), "{\"current_step\": \"empty\"}");
+    ck_assert_int_eq(yg_value_int(S(&o, "x")), 1);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+START_TEST(item37_map_item_payloads)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "i37.yaml",
+                         "name: i37\n"
+                         "state: {items: any, results: list}\n"
+                         "nodes:\n"
+                         "  fan:\n"
+                         "    type: map\n"
+                         "    over: '{items}'\n"
+                         "    as: item\n"
+                         "    node: {type: passthrough, output: {result: '{state.item}'}}\n"
+                         "    collect: results\n"
+                         "edges:\n"
+                         "  - {from: START, to: fan}\n"
+                         "  - {from: fan, to: END}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"items\": [\"a\", \"b\", \"c\"]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    /* one task per item, each with item=<x>, _map_index=<i> */
+    assert_json(S(&o, "results"), "[{\"_map_index\": 0, \"value\": \"a\"},"
+                                  " {\"_map_index\": 1, \"value\": \"b\"},"
+                                  " {\"_map_index\": 2, \"value\": \"c\"}]");
+    ck_assert_uint_eq(count_in_path(&o, "fan"), 3);
+    outcome_release(&o);
+    run(c, g, "{\"items\": []}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_uint_eq(yg_list_size(o.path), 0);
+    outcome_release(&o);
+    run(c, g, "{\"items\": \"abc\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_ERROR);
+    ck_assert_msg(strstr(o.r.error.message, "must resolve to list") != NULL, "%s",
+                  o.r.error.message);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* ---- tool_call (item 44) ------------------------------------------------------------------ */
+
+static yg_value_t *fn_lookup(const yg_value_t *args, void *arg, yg_error_t *err)
+{
+    (void)arg;
+    const char *q = yg_value_str(yg_map_get(args, "q"));
+    if (!q) {
+        yg_error_set(err, YG_EINVAL, "q must be a string");
+        return NULL;
+    }
+    yg_value_t *out = yg_map_new();
+    yg_map_set(out, "found", yg_str_new(q));
+    return out;
+}
+
+static yg_value_t *fn_raise(const yg_value_t *args, void *arg, yg_error_t *err)
+{
+    (void)args;
+    (void)arg;
+    yg_error_set(err, YG_ETOOL, "disk on fire");
+    return NULL;
+}
+
+static yg_value_t *fn_ping(const yg_value_t *args, void *arg, yg_error_t *err)
+{
+    (void)arg;
+    if (yg_map_size(args) != 0) {
+        yg_error_set(err, YG_EINVAL, "ping takes no arguments");
+        return NULL;
+    }
+    return yg_str_new("pong");
+}
+
+START_TEST(item44_tool_call_envelopes)
+{
+    ck_assert_int_eq(yg_native_register("conf", "lookup", fn_lookup, NULL), YG_OK);
+    ck_assert_int_eq(yg_native_register("conf", "raise", fn_raise, NULL), YG_OK);
+    ck_assert_int_eq(yg_native_register("conf", "ping", fn_ping, NULL), YG_OK);
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "i44.yaml",
+                         "name: i44\n"
+                         "state: {task: any, result: any}\n"
+                         "tools:\n"
+                         "  lookup: {type: python, module: conf, function: lookup}\n"
+                         "  raise: {type: python, module: conf, function: raise}\n"
+                         "  ping: {type: python, module: conf, function: ping}\n"
+                         "nodes:\n"
+                         "  call: {type: tool_call, tool: '{state.task.tool}', args: "
+                         "'{state.task.args}'}\n"
+                         "edges:\n"
+                         "  - {from: START, to: call}\n");
+    yg_client_t *c = yg_client_new(rt);
+    static const struct {
+        const char *input, *expected;
+    } cases[] = {
+        {"{\"task\": {\"id\": 42, \"tool\": \"lookup\", \"args\": {\"q\": \"x\"}}}",
+         "{\"task_id\": 42, \"tool\": \"lookup\", \"success\": true,"
+         " \"result\": {\"found\": \"x\"}, \"error\": null}"},
+        {"{\"task\": {\"id\": 43, \"tool\": \"nope\", \"args\": {}}}",
+         "{\"task_id\": 43, \"tool\": \"nope\", \"success\": false, \"result\": null,"
+         " \"error\": \"Unknown tool: nope\"}"},
+        {"{\"task\": {\"id\": 44, \"tool\": \"ping\", \"args\": {}}}",
+         "{\"task_id\": 44, \"tool\": \"ping\", \"success\": true, \"result\": \"pong\","
+         " \"error\": null}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        outcome_t o;
+        run(c, g, cases[i].input, NULL, 0, &o);
+        assert_status(&o, YG_RUN_COMPLETED);
+        assert_json(S(&o, "result"), cases[i].expected);
+        ck_assert_str_eq(Sstr(&o, "current_step"), "call");
+        outcome_release(&o);
+    }
+    /* a raising tool: success false, its message, task_id kept */
+    outcome_t o;
+    run(c, g, "{\"task\": {\"id\": 45, \"tool\": \"raise\", \"args\": {}}}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    const yg_value_t *env = S(&o, "result");
+    ck_assert_int_eq(yg_value_int(yg_map_get(env, "task_id")), 45);
+    ck_assert(!yg_value_bool(yg_map_get(env, "success")));
+    ck_assert(yg_value_is_null(yg_map_get(env, "result")));
+    ck_assert_msg(strstr(yg_value_str(yg_map_get(env, "error")), "disk on fire") != NULL, "%s",
+                  yg_value_str(yg_map_get(env, "error")));
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* ---- subgraph (item 49) -------------------------------------------------------------------- */
+
+START_TEST(item49_subgraph_three_model_calls)
+{
+    testutil_write_temp("i49/prompts/prepare.yaml", "user: 'Prepare {raw}'\n");
+    testutil_write_temp("i49/prompts/summarize.yaml", "user: 'Summarize {input_text}'\n");
+    testutil_write_temp("i49/prompts/finalize.yaml", "user: 'Finalize {processed}'\n");
+    testutil_write_temp("i49/child.yaml",
+                        "name: child\n"
+                        "prompts_relative: true\n"
+                        "prompts_dir: prompts\n"
+                        "state: {input_text: str, output_text: str, seen: str}\n"
+                        "nodes:\n"
+                        "  summarize: {prompt: summarize, state_key: output_text}\n"
+                        "  echo: {type: passthrough, output: {seen: '{state.input_text}'}}\n"
+                        "edges:\n"
+                        "  - {from: START, to: summarize}\n"
+                        "  - {from: summarize, to: echo}\n");
+    yg_runtime_t *rt = start("prepare: prepared text\n"
+                             "summarize: child summary\n"
+                             "finalize: final text\n");
+    yg_graph_t *g = load(rt, "i49/parent.yaml",
+                         "name: parent\n"
+                         "prompts_relative: true\n"
+                         "prompts_dir: prompts\n"
+                         "state: {raw: str, prepared: str, processed: str, child_saw: str,"
+                         " final: str}\n"
+                         "nodes:\n"
+                         "  prepare: {prompt: prepare, state_key: prepared}\n"
+                         "  process:\n"
+                         "    type: subgraph\n"
+                         "    graph: child.yaml\n"
+                         "    input_mapping: {prepared: input_text}\n"
+                         "    output_mapping: {processed: output_text, child_saw: seen}\n"
+                         "  finalize: {prompt: finalize, state_key: final}\n"
+                         "edges:\n"
+                         "  - {from: START, to: prepare}\n"
+                         "  - {from: prepare, to: process}\n"
+                         "  - {from: process, to: finalize}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"raw\": \"r\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    /* three model calls: one per llm node, each result where it belongs */
+    ck_assert_str_eq(Sstr(&o, "prepared"), "prepared text");
+    ck_assert_str_eq(Sstr(&o, "processed"), "child summary");
+    ck_assert_str_eq(Sstr(&o, "final"), "final text");
+    /* the child saw input_text = the parent's prepared */
+    ck_assert_str_eq(Sstr(&o, "child_saw"), "prepared text");
+    ck_assert(!yg_map_has(o.r.state, "errors") || yg_list_size(S(&o, "errors")) == 0);
+    ck_assert_uint_eq(count_in_path(&o, "summarize"), 1);
+    /* the child's keys do not leak into the parent */
+    ck_assert(!yg_map_has(o.r.state, "output_text"));
+    ck_assert(!yg_map_has(o.r.state, "input_text"));
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* ---- compatibility: loading ------------------------------------------------------------------ */
+
+/* Map -> map edge: the second map fans out once, after the first is collected. */
+START_TEST(compat_map_to_map_edge)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "m2m.yaml",
+                         "name: m2m\n"
+                         "state: {items: any, first: list, second: list}\n"
+                         "nodes:\n"
+                         "  one:\n"
+                         "    type: map\n"
+                         "    over: '{state.items}'\n"
+                         "    as: item\n"
+                         "    node: {type: passthrough, output: {result: '{state.item * 10}'}}\n"
+                         "    collect: first\n"
+                         "  two:\n"
+                         "    type: map\n"
+                         "    over: '{state.first}'\n"
+                         "    as: entry\n"
+                         "    node: {type: passthrough, output: {result: '{state.entry}'}}\n"
+                         "    collect: second\n"
+                         "edges:\n"
+                         "  - {from: START, to: one}\n"
+                         "  - {from: one, to: two}\n"
+                         "  - {from: two, to: END}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    assert_json(S(&o, "first"), "[{\"_map_index\": 0, \"value\": 10},"
+                                " {\"_map_index\": 1, \"value\": 20},"
+                                " {\"_map_index\": 2, \"value\": 30}]");
+    /* one fan-out of three items over the collected list (not 3 x 3) */
+    assert_json(S(&o, "second"), "[{\"_map_index\": 0, \"value\": 10},"
+                                 " {\"_map_index\": 1, \"value\": 20},"
+                                 " {\"_map_index\": 2, \"value\": 30}]");
+    assert_json(o.path, "[\"one\", \"one\", \"one\", \"two\", \"two\", \"two\"]");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* ---- compatibility: execution ------------------------------------------------------------------ */
+
+/* A prompt-generated interrupt payload is saved and reused on resume: one
+ * model call, not two. */
+START_TEST(compat_interrupt_payload_reused_on_resume)
+{
+    testutil_write_temp("ip/ask.yaml", "user: 'Ask about {topic}'\n");
+    yg_runtime_t *rt = start("ask:\n  - first question\n  - second question\n");
+    yg_graph_t *g = load(rt, "ip/graph.yaml",
+                         "name: ip\n"
+                         "prompts_relative: true\n"
+                         "checkpointer: {type: memory}\n"
+                         "state: {topic: str, question: str, answer: str}\n"
+                         "nodes:\n"
+                         "  ask: {type: interrupt, prompt: ask, state_key: question,"
+                         " resume_key: answer}\n"
+                         "edges:\n"
+                         "  - {from: START, to: ask}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"topic\": \"cats\"}", "ip-1", 0, &o);
+    assert_status(&o, YG_RUN_INTERRUPTED);
+    ck_assert_uint_eq(yg_list_size(o.r.interrupts), 1);
+    ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(o.r.interrupts, 0), "value")),
+                     "first question");
+    outcome_release(&o);
+    resume(c, g, "\"yes\"", "ip-1", &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    /* a second model call would have produced "second question" */
+    ck_assert_str_eq(Sstr(&o, "question"), "first question");
+    ck_assert_str_eq(Sstr(&o, "answer"), "yes");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* Interrupt ids are <node>:<step>:<task index>:<interrupt index>. */
+START_TEST(compat_interrupt_id_format)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "ids.yaml",
+                         "name: ids\n"
+                         "checkpointer: {type: memory}\n"
+                         "state: {a1: str, a2: str, x: str}\n"
+                         "nodes:\n"
+                         "  pre: {type: passthrough, output: {x: y}}\n"
+                         "  one: {type: interrupt, message: first, resume_key: a1}\n"
+                         "  two: {type: interrupt, message: second, resume_key: a2}\n"
+                         "edges:\n"
+                         "  - {from: START, to: pre}\n"
+                         "  - {from: pre, to: one}\n"
+                         "  - {from: pre, to: two}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{}", "ids-1", 0, &o);
+    assert_status(&o, YG_RUN_INTERRUPTED);
+    ck_assert_uint_eq(yg_list_size(o.r.interrupts), 2);
+    int64_t step = o.r.step + 1; /* the step that paused */
+    for (size_t i = 0; i < 2; i++) {
+        const yg_value_t *in = yg_list_get(o.r.interrupts, i);
+        const char *node = yg_value_str(yg_map_get(in, "node"));
+        char want[128];
+        snprintf(want, sizeof want, "%s:%lld:%zu:0", node, (long long)step,
+                 strcmp(node, "one") == 0 ? (size_t)0 : (size_t)1);
+        ck_assert_str_eq(yg_value_str(yg_map_get(in, "id")), want);
+    }
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* Step limit precedence: run option, then config.recursion_limit, then the
+ * runtime option, then 25. */
+START_TEST(compat_step_limit_precedence)
+{
+    static const char *body = "nodes:\n"
+                              "  a: {type: passthrough}\n"
+                              "  b: {type: passthrough}\n"
+                              "edges:\n"
+                              "  - {from: START, to: a}\n"
+                              "  - {from: a, to: b}\n"
+                              "  - {from: b, to: a}\n";
+    char yaml[512];
+    yg_runtime_t *rt = start_rt(NULL, NULL, 4, 0);
+    snprintf(yaml, sizeof yaml, "name: lim7\nconfig: {recursion_limit: 7}\n%s", body);
+    yg_graph_t *g7 = load(rt, "lim7.yaml", yaml);
+    snprintf(yaml, sizeof yaml, "name: lim\n%s", body);
+    yg_graph_t *g = load(rt, "lim.yaml", yaml);
+    yg_client_t *c = yg_client_new(rt);
+    struct {
+        yg_graph_t *g;
+        int opt;
+        size_t steps;
+    } cases[] = {{g7, 3, 3}, {g7, 0, 7}, {g, 0, 4}, {g, 9, 9}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        outcome_t o;
+        run(c, cases[i].g, "{}", NULL, cases[i].opt, &o);
+        assert_status(&o, YG_RUN_ERROR);
+        ck_assert_int_eq(o.r.error.code, YG_ESTEPLIMIT);
+        ck_assert_msg(yg_list_size(o.path) == cases[i].steps, "case %zu: %zu steps", i,
+                      yg_list_size(o.path));
+        outcome_release(&o);
+    }
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* Map fan-out caps: node max_items, and the runtime cap. */
+START_TEST(compat_map_fanout_caps)
+{
+    static const char *graph = "name: caps\n"
+                               "state: {items: any, out: list}\n"
+                               "nodes:\n"
+                               "  fan:\n"
+                               "    type: map\n"
+                               "    over: '{state.items}'\n"
+                               "    as: item\n"
+                               "    max_items: 3\n"
+                               "    node: {type: passthrough, output: {result: '{state.item}'}}\n"
+                               "    collect: out\n"
+                               "edges:\n"
+                               "  - {from: START, to: fan}\n";
+    yg_runtime_t *rt = start_rt(NULL, NULL, 0, 2);
+    yg_graph_t *g = load(rt, "caps.yaml", graph);
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    /* within both caps */
+    run(c, g, "{\"items\": [1, 2]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_uint_eq(yg_list_size(S(&o, "out")), 2);
+    outcome_release(&o);
+    /* above the runtime cap (2), below max_items (3) */
+    run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_ERROR);
+    ck_assert_int_eq(o.r.error.code, YG_ELIMIT);
+    ck_assert_uint_eq(yg_list_size(o.path), 0);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+
+    rt = start(NULL);
+    g = load(rt, "caps.yaml", graph);
+    c = yg_client_new(rt);
+    run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    outcome_release(&o);
+    /* above the node's max_items */
+    run(c, g, "{\"items\": [1, 2, 3, 4]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_ERROR);
+    ck_assert_int_eq(o.r.error.code, YG_ELIMIT);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* A failed step keeps the writes of the tasks that succeeded; a resume runs
+ * only the task without writes. */
+START_TEST(compat_run_error_keeps_successful_writes)
+{
+    testutil_write_temp("pw/flaky.yaml", "user: 'go {x}'\n");
+    yg_runtime_t *rt = start("flaky:\n  - {error: {status: 500, message: transient}}\n"
+                             "  - recovered\n");
+    yg_graph_t *g = load(rt, "pw/graph.yaml",
+                         "name: pw\n"
+                         "prompts_relative: true\n"
+                         "checkpointer: {type: memory}\n"
+                         "state: {x: str, steady: int, flaky_out: str, joined: str}\n"
+                         "nodes:\n"
+                         "  steady: {type: passthrough, output: {steady: '{state.steady + 1}'}}\n"
+                         "  flaky: {prompt: flaky, state_key: flaky_out, on_error: fail}\n"
+                         "edges:\n"
+                         "  - {from: START, to: steady}\n"
+                         "  - {from: START, to: flaky}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"x\": \"now\", \"steady\": 0}", "pw-1", 0, &o);
+    assert_status(&o, YG_RUN_ERROR);
+    ck_assert_msg(strstr(o.r.error.message, "transient") != NULL, "%s", o.r.error.message);
+    outcome_release(&o);
+    resume(c, g, "null", "pw-1", &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    /* steady ran once in all (its write was kept), flaky ran again */
+    ck_assert_int_eq(yg_value_int(S(&o, "steady")), 1);
+    ck_assert_str_eq(Sstr(&o, "flaky_out"), "recovered");
+    ck_assert_uint_eq(count_in_path(&o, "steady"), 0);
+    ck_assert_uint_eq(count_in_path(&o, "flaky"), 1);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* Checkpointer types: sqlite path -> our file store at that path, a foreign
+ * file there is refused untouched; redis -> in-process memory store. */
+START_TEST(compat_checkpointer_types)
+{
+    char db[512];
+    snprintf(db, sizeof db, "%s/ck/state.db", testutil_temp_dir());
+    testutil_write_temp("ck/placeholder", "");
+    remove(db);
+    char yaml[1024];
+    static const char *body = "state: {answer: str}\n"
+                              "nodes:\n"
+                              "  ask: {type: interrupt, message: q, resume_key: answer}\n"
+                              "edges:\n"
+                              "  - {from: START, to: ask}\n";
+    snprintf(yaml, sizeof yaml, "name: cks\ncheckpointer: {type: sqlite, path: '%s'}\n%s", db,
+             body);
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "ck/sqlite.yaml", yaml);
+    yg_graph_t *gr = load(rt, "ck/redis.yaml",
+                          "name: ckr\n"
+                          "checkpointer: {type: redis, url: 'redis://127.0.0.1:1/0'}\n"
+                          "state: {answer: str}\n"
+                          "nodes:\n"
+                          "  ask: {type: interrupt, message: q, resume_key: answer}\n"
+                          "edges:\n"
+                          "  - {from: START, to: ask}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{}", "s-1", 0, &o);
+    assert_status(&o, YG_RUN_INTERRUPTED);
+    outcome_release(&o);
+    resume(c, g, "\"forty-two\"", "s-1", &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    outcome_release(&o);
+    /* redis falls back to memory: pause and resume work in-process */
+    run(c, gr, "{}", "r-1", 0, &o);
+    assert_status(&o, YG_RUN_INTERRUPTED);
+    outcome_release(&o);
+    resume(c, gr, "\"seven\"", "r-1", &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "answer"), "seven");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+
+    /* the file exists at the configured path, is not SQLite, and holds the
+     * thread for a new runtime */
+    size_t len = 0;
+    char *bytes = testutil_read_file(db, &len);
+    ck_assert_ptr_nonnull(bytes);
+    ck_assert_uint_gt(len, 0);
+    ck_assert(len < 16 || memcmp(bytes, "SQLite format 3", 15) != 0);
+    free(bytes);
+    rt = start(NULL);
+    g = load(rt, "ck/sqlite.yaml", yaml);
+    c = yg_client_new(rt);
+    yg_result_t st;
+    ck_assert_int_eq(yg_get_state(c, g, "s-1", WAIT_MS, &st), YG_OK);
+    ck_assert_int_eq(st.status, YG_RUN_COMPLETED);
+    ck_assert_str_eq(yg_value_str(yg_map_get(st.state, "answer")), "forty-two");
+    yg_result_release(&st);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+
+    /* an SQLite database at the path is refused and left untouched */
+    static const char sqlite_header[] = "SQLite format 3\0\x10\x00\x01\x01";
+    FILE *f = fopen(db, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(sqlite_header, 1, sizeof sqlite_header - 1, f),
+                      sizeof sqlite_header - 1);
+    fclose(f);
+    rt = start(NULL);
+    char *path = tmp_file("ck/sqlite.yaml", yaml);
+    yg_error_t err = {0};
+    g = NULL;
+    ck_assert_int_ne(yg_runtime_load_graph(rt, path, &g, &err), YG_OK);
+    free(path);
+    ck_assert_msg(strstr(err.message, "is not a yamlgraph checkpoint file") != NULL, "%s",
+                  err.message);
+    ck_assert_ptr_nonnull(strstr(err.message, db));
+    yg_runtime_destroy(&rt);
+    bytes = testutil_read_file(db, &len);
+    ck_assert_uint_eq(len, sizeof sqlite_header - 1);
+    ck_assert(memcmp(bytes, sqlite_header, len) == 0);
+    free(bytes);
+}
+END_TEST
+
+/* Append reducer: a non-list value written to an append key is one item. */
+START_TEST(compat_append_key_non_list_write)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "app.yaml",
+                         "name: app\n"
+                         "nodes:\n"
+                         "  note: {type: passthrough, output: {messages: hello}}\n"
+                         "  more: {type: passthrough, output: {messages: ['{state.current_step}']}}\n"
+                         "edges:\n"
+                         "  - {from: START, to: note}\n"
+                         "  - {from: note, to: more}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"messages\": [\"m0\"]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    assert_json(S(&o, "messages"), "[\"m0\", \"hello\", \"{state.current_step}\"]");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* _loop_counts written by parallel tasks of one step merge key by key. */
+START_TEST(compat_loop_counts_merge_across_parallel_tasks)
+{
+    testutil_write_temp("lc/p.yaml", "user: 'go {x}'\n");
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "lc/graph.yaml",
+                         "name: lc\n"
+                         "prompts_relative: true\n"
+                         "state: {x: str, l: str, r: str}\n"
+                         "nodes:\n"
+                         "  left: {prompt: p, state_key: l}\n"
+                         "  right: {prompt: p, state_key: r}\n"
+                         "edges:\n"
+                         "  - {from: START, to: left}\n"
+                         "  - {from: START, to: right}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"x\": \"now\", \"_loop_counts\": {\"left\": 4, \"other\": 1}}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    assert_json(S(&o, "_loop_counts"), "{\"left\": 5, \"other\": 1, \"right\": 1}");
+    /* current_step: the last task in declaration order */
+    ck_assert_str_eq(Sstr(&o, "current_step"), "right");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* The original's view of a paused run: state plus __interrupt__ [{value, id}]. */
+START_TEST(compat_result_compat_json)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "cj.yaml",
+                         "name: cj\n"
+                         "checkpointer: {type: memory}\n"
+                         "state: {answer: str}\n"
+                         "nodes:\n"
+                         "  ask: {type: interrupt, message: 'Name?', resume_key: answer}\n"
+                         "edges:\n"
+                         "  - {from: START, to: ask}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"answer\": \"none yet\"}", "cj-1", 0, &o);
+    assert_status(&o, YG_RUN_INTERRUPTED);
+    char *text = yg_result_compat_json(&o.r, false);
+    ck_assert_ptr_nonnull(text);
+    yg_value_t *v = J(text);
+    free(text);
+    ck_assert_str_eq(yg_value_str(yg_map_get(v, "answer")), "none yet");
+    const yg_value_t *intr = yg_map_get(v, "__interrupt__");
+    ck_assert_uint_eq(yg_list_size(intr), 1);
+    ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(intr, 0), "value")), "Name?");
+    ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(intr, 0), "id")),
+                     yg_value_str(yg_map_get(yg_list_get(o.r.interrupts, 0), "id")));
+    yg_value_destroy(&v);
+    outcome_release(&o);
+    resume(c, g, "\"Ann\"", "cj-1", &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    text = yg_result_compat_json(&o.r, false);
+    v = J(text);
+    free(text);
+    ck_assert(!yg_map_has(v, "__interrupt__"));
+    ck_assert_str_eq(yg_value_str(yg_map_get(v, "answer")), "Ann");
+    yg_value_destroy(&v);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("conformance_run");
+    TCase *tc = tcase_create("spec15");
+    tcase_add_test(tc, item09_10_condition_groups_end_to_end);
+    tcase_add_test(tc, item11_broken_condition_in_group_rejected_at_load);
+    tcase_add_test(tc, item13_14_router_routes_end_to_end);
+    tcase_add_test(tc, item24_model_failure_record_or_abort);
+    tcase_add_test(tc, item35_passthrough_without_output);
+    tcase_add_test(tc, item37_map_item_payloads);
+    tcase_add_test(tc, item44_tool_call_envelopes);
+    tcase_add_test(tc, item49_subgraph_three_model_calls);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("compatibility");
+    tcase_add_test(tc, compat_map_to_map_edge);
+    tcase_add_test(tc, compat_interrupt_payload_reused_on_resume);
+    tcase_add_test(tc, compat_interrupt_id_format);
+    tcase_add_test(tc, compat_step_limit_precedence);
+    tcase_add_test(tc, compat_map_fanout_caps);
+    tcase_add_test(tc, compat_run_error_keeps_successful_writes);
+    tcase_add_test(tc, compat_checkpointer_types);
+    tcase_add_test(tc, compat_append_key_non_list_write);
+    tcase_add_test(tc, compat_loop_counts_merge_across_parallel_tasks);
+    tcase_add_test(tc, compat_result_compat_json);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(suite(), 60);
+}
