@@ -118,5 +118,37 @@ if [ -f "$TMP/outputs/ex-1/review.md" ] && grep -q "Review: looks fine." "$TMP/o
 if [ -f "$TMP/outputs/ex-1/tool_outputs.json" ] && grep -q '"tool": "git_log"' "$TMP/outputs/ex-1/tool_outputs.json"; then
   ok "json export written"; else fail "json export missing"; fi
 
+# --- spec item 59 and docs/compatibility.md (execution) --------------------------------
+cat >"$TMP/tiny.yaml" <<'EOF2'
+name: tiny
+state: {name: str}
+nodes:
+  a: {type: passthrough}
+edges:
+  - {from: START, to: a}
+EOF2
+# no --var: the input is {} (only the node's own write is in the state)
+expect_exit 0 "run without --var" "$YG" run "$TMP/tiny.yaml" --json
+if tr -d ' \n' <"$TMP/out" | grep -qF '"state":{"current_step":"a"}'; then
+  ok "no --var gives an empty input"; else fail "no --var: state is not just current_step"; fi
+
+# a checkpointer but no --thread: a generated run-<uuid> thread, also in state.thread_id
+sed 's/^name: tiny$/name: tiny-ck\ncheckpointer: {type: memory}/' "$TMP/tiny.yaml" >"$TMP/tiny_ck.yaml"
+expect_exit 0 "run with a checkpointer and no --thread" "$YG" run "$TMP/tiny_ck.yaml" --json
+tid=$(grep -oE '"thread_id": "run-[0-9a-f-]{36}"' "$TMP/out" | sort -u)
+if [ "$(printf '%s\n' "$tid" | grep -c .)" = 1 ] && [ "$(grep -cF "$tid" "$TMP/out")" = 2 ]; then
+  ok "generated thread id reported and written to state.thread_id"; else
+  fail "generated thread id: $(cat "$TMP/out")"; fi
+
+# on a terminal, run asks interrupt questions interactively (needs script(1))
+if command -v script >/dev/null 2>&1; then
+  printf 'Ada\nC\n' | timeout 60 script -qec "'$YG' run '$INTERVIEW' --mock '$MOCK/interview.yaml'" \
+    /dev/null >"$TMP/out" 2>&1
+  expect_out "interactive run asks the first question" "What is your name?"
+  expect_out "interactive run completes with the answers" "greeting: Nice to meet you, Ada! Let's talk about C."
+else
+  ok "interactive run: script(1) not available, skipped"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

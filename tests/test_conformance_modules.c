@@ -11,11 +11,15 @@
 #include <string.h>
 
 #include "testutil.h"
+#include <czmq.h>
+
 #include "yamlgraph/yg_value.h"
+#include "yg_checkpoint.h"
 #include "yg_export.h"
 #include "yg_expr.h"
 #include "yg_graph.h"
 #include "yg_lint.h"
+#include "yg_pytext.h"
 #include "yg_template.h"
 
 static yg_value_t *J(const char *json)
@@ -446,6 +450,130 @@ START_TEST(compat_markdown_export_title)
 }
 END_TEST
 
+/* ---- values and checkpoints ----------------------------------------------------------- */
+
+/* Python repr: unassigned code points print as-is (no Unicode tables);
+ * assigned non-printables are escaped. */
+START_TEST(compat_repr_unassigned_code_points)
+{
+    static const struct {
+        const char *s, *repr;
+    } cases[] = {
+        {"\xcd\xb8", "'\xcd\xb8'"},          /* U+0378 unassigned: as-is */
+        {"\xe2\x80\x8b", "'\\u200b'"},      /* format character: escaped */
+        {"\xef\xbf\xbe", "'\\ufffe'"},      /* non-character: escaped */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        yg_value_t *v = yg_str_new(cases[i].s);
+        char *r = yg_pytext_repr(v);
+        ck_assert_msg(r && strcmp(r, cases[i].repr) == 0, "case %zu: %s", i, r ? r : "(null)");
+        free(r);
+        yg_value_destroy(&v);
+    }
+}
+END_TEST
+
+/* Checkpoint ids: <12 hex ms>-<8 hex sequence>-<8 hex nonce>, in creation order. */
+START_TEST(compat_checkpoint_id_format)
+{
+    char prev[64] = "";
+    for (int i = 0; i < 50; i++) {
+        yg_checkpoint_t *c = yg_checkpoint_new("t", "");
+        ck_assert_ptr_nonnull(c);
+        ck_assert_int_eq(yg_checkpoint_assign_id(c), YG_OK);
+        const char *id = c->id;
+        ck_assert_uint_eq(strlen(id), 12 + 1 + 8 + 1 + 8);
+        for (size_t k = 0; id[k]; k++) {
+            if (k == 12 || k == 21)
+                ck_assert_int_eq(id[k], '-');
+            else
+                ck_assert_msg(strchr("0123456789abcdef", id[k]) != NULL, "id %s", id);
+        }
+        ck_assert_msg(strcmp(prev, id) < 0, "%s after %s", id, prev);
+        snprintf(prev, sizeof prev, "%s", id);
+        yg_checkpoint_destroy(&c);
+    }
+}
+END_TEST
+
+typedef struct {
+    int pending;
+    int status;
+    yg_checkpoint_t *loaded;
+} ck_ctx_t;
+
+static void ck_done(int status, const yg_error_t *err, void *arg)
+{
+    (void)err;
+    ck_ctx_t *ctx = arg;
+    ctx->status = status;
+    ctx->pending--;
+}
+
+static void ck_loaded(int status, yg_checkpoint_t *ckpt, const yg_error_t *err, void *arg)
+{
+    (void)err;
+    ck_ctx_t *ctx = arg;
+    ctx->status = status;
+    ctx->loaded = ckpt;
+    ctx->pending--;
+}
+
+static int ck_poll(zloop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    return ((ck_ctx_t *)arg)->pending > 0 ? 0 : -1;
+}
+
+static void ck_wait(zloop_t *loop, ck_ctx_t *ctx)
+{
+    if (ctx->pending <= 0)
+        return;
+    int t = zloop_timer(loop, 1, 0, ck_poll, ctx);
+    int64_t deadline = zclock_mono() + 5000;
+    while (ctx->pending > 0 && zclock_mono() < deadline)
+        zloop_start(loop);
+    zloop_timer_end(loop, t);
+    ck_assert_int_eq(ctx->pending, 0);
+}
+
+/* The memory store lists a thread's keys in the order each first appeared. */
+START_TEST(compat_memory_store_key_order)
+{
+    zloop_t *loop = zloop_new();
+    yg_ckpt_t *store = yg_ckpt_memory_new(loop);
+    ck_assert_ptr_nonnull(store);
+    static const char *const states[] = {"{\"a\": 1, \"b\": 2}", "{\"b\": 2}",
+                                         "{\"b\": 2, \"a\": 3}"};
+    for (int i = 0; i < 3; i++) {
+        yg_checkpoint_t *c = yg_checkpoint_new("order", "");
+        ck_assert_int_eq(yg_checkpoint_assign_id(c), YG_OK);
+        c->step = i;
+        yg_value_destroy(&c->values);
+        c->values = J(states[i]);
+        ck_ctx_t ctx = {.pending = 1};
+        ck_assert_int_eq(yg_ckpt_save(store, c, ck_done, &ctx), YG_OK);
+        ck_wait(loop, &ctx);
+        ck_assert_int_eq(ctx.status, YG_OK);
+        yg_checkpoint_destroy(&c);
+    }
+    ck_ctx_t ctx = {.pending = 1};
+    ck_assert_int_eq(yg_ckpt_load_latest(store, "order", "", ck_loaded, &ctx), YG_OK);
+    ck_wait(loop, &ctx);
+    ck_assert_int_eq(ctx.status, YG_OK);
+    ck_assert_ptr_nonnull(ctx.loaded);
+    const yg_value_t *v = ctx.loaded->values;
+    ck_assert_uint_eq(yg_map_size(v), 2);
+    ck_assert_str_eq(yg_map_key_at(v, 0), "a"); /* the live map had b first */
+    ck_assert_str_eq(yg_map_key_at(v, 1), "b");
+    ck_assert_int_eq(yg_value_int(yg_map_get(v, "a")), 3);
+    yg_checkpoint_destroy(&ctx.loaded);
+    yg_ckpt_destroy(&store);
+    zloop_destroy(&loop);
+}
+END_TEST
+
 /* ---- linter ------------------------------------------------------------------------------------ */
 
 static yg_lint_report_t *lint(const char *name, const char *yaml)
@@ -666,6 +794,11 @@ static Suite *suite(void)
     tcase_add_test(tc, compat_yaml_merge_keys_not_expanded);
     tcase_add_test(tc, compat_load_errors);
     tcase_add_test(tc, compat_markdown_export_title);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("values_checkpoints");
+    tcase_add_test(tc, compat_repr_unassigned_code_points);
+    tcase_add_test(tc, compat_checkpoint_id_format);
+    tcase_add_test(tc, compat_memory_store_key_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("linter");
     tcase_add_test(tc, compat_lint_interrupt_and_checkpointer);
