@@ -1008,6 +1008,43 @@ START_TEST(compat_result_compat_json)
 }
 END_TEST
 
+/* 64-bit integers: arithmetic that overflows is an error and a passthrough
+ * keeps the current value; int / int is a float. */
+START_TEST(compat_integer_overflow_keeps_value)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "ovf.yaml",
+                         "name: ovf\n"
+                         "state: {n: int, half: float, big: any}\n"
+                         "nodes:\n"
+                         "  inc: {type: passthrough, output: {n: '{state.n + 1}',"
+                         " half: '{state.n / 2}'}}\n"
+                         "edges:\n"
+                         "  - {from: START, to: inc}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"n\": 9223372036854775807}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_int_eq(yg_value_type(S(&o, "n")), YG_INT);
+    ck_assert(yg_value_int(S(&o, "n")) == INT64_MAX);
+    outcome_release(&o);
+    run(c, g, "{\"n\": 10}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_int_eq(yg_value_int(S(&o, "n")), 11);
+    ck_assert_int_eq(yg_value_type(S(&o, "half")), YG_FLOAT);
+    ck_assert(yg_value_float(S(&o, "half")) == 5.0);
+    outcome_release(&o);
+    /* a JSON integer beyond int64 in the input is the nearest float */
+    run(c, g, "{\"big\": 18446744073709551616}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_int_eq(yg_value_type(S(&o, "big")), YG_FLOAT);
+    ck_assert(yg_value_float(S(&o, "big")) == 18446744073709551616.0);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("conformance_run");
@@ -1032,6 +1069,7 @@ static Suite *suite(void)
     tcase_add_test(tc, compat_append_key_non_list_write);
     tcase_add_test(tc, compat_loop_counts_merge_across_parallel_tasks);
     tcase_add_test(tc, compat_result_compat_json);
+    tcase_add_test(tc, compat_integer_overflow_keeps_value);
     suite_add_tcase(s, tc);
     return s;
 }
