@@ -69,11 +69,12 @@ void exec_python_start(yg_task_t *t)
             exec_finish_error(t, err.code ? err.code : YG_ETOOL, "RuntimeError", "%s", why);
             return;
         }
-        /* skip: {state_key: null, current_step, errors: old + new} (spec 4.8) */
+        /* skip: {state_key: null, current_step, errors: [new]}.  The original
+         * (spec 4.8) returned old + new, which the append reducer duplicated;
+         * we write only the new record (docs/compatibility.md). */
         yg_value_t *u = exec_update_new(t);
         yg_map_set(u, key, yg_null_new());
-        const yg_value_t *old = yg_map_get(t->state, "errors");
-        yg_value_t *errors = yg_value_type(old) == YG_LIST ? yg_value_copy(old) : yg_list_new();
+        yg_value_t *errors = yg_list_new();
         yg_list_append(errors, yg_error_record(YG_ERRTYPE_UNKNOWN, why, node->name, false,
                                                "RuntimeError"));
         yg_map_set(u, "errors", errors);

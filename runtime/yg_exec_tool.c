@@ -126,13 +126,13 @@ static void tool_node_failed(yg_task_t *t, const char *error)
         exec_finish_error(t, YG_ETOOL, "RuntimeError", "%s", message);
         return;
     }
-    /* Same shape as the python skip case: the existing errors are repeated
-     * (the append reducer then duplicates them, spec 2.2). */
+    /* Same shape as the python skip case: only the new record (the
+     * original repeated the existing errors, which the append reducer then
+     * duplicated, spec 2.2; docs/compatibility.md). */
     yg_value_t *u = yg_map_new();
     yg_map_set(u, node->state_key, yg_null_new());
     yg_map_set(u, "current_step", yg_str_new(node->name));
-    const yg_value_t *old = yg_map_get(t->state, "errors");
-    yg_value_t *errors = yg_value_type(old) == YG_LIST ? yg_value_copy(old) : yg_list_new();
+    yg_value_t *errors = yg_list_new();
     yg_list_append(errors, yg_error_record(YG_ERRTYPE_UNKNOWN, message, node->name, false,
                                            "RuntimeError"));
     yg_map_set(u, "errors", errors);

@@ -1045,6 +1045,220 @@ START_TEST(compat_integer_overflow_keeps_value)
 }
 END_TEST
 
+/* ---- compatibility: node execution ------------------------------------------------------- */
+
+/* python/tool nodes with on_error: skip write only the new error record
+ * (no duplicated earlier errors through the append reducer). */
+static yg_value_t *fn_kaput(const yg_value_t *state, void *arg, yg_error_t *err)
+{
+    (void)state;
+    (void)arg;
+    yg_error_set(err, YG_ETOOL, "kaput");
+    return NULL;
+}
+
+START_TEST(compat_skip_writes_only_new_error)
+{
+    ck_assert_int_eq(yg_native_register("conf", "kaput", fn_kaput, NULL), YG_OK);
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "skip.yaml",
+                         "name: skip\n"
+                         "state: {which: str, out: any}\n"
+                         "tools:\n"
+                         "  boom: {command: 'echo kaput >&2; exit 3'}\n"
+                         "  pyboom: {type: python, module: conf, function: kaput}\n"
+                         "nodes:\n"
+                         "  pick: {type: passthrough}\n"
+                         "  t: {type: tool, tool: boom, state_key: out, on_error: skip}\n"
+                         "  p: {type: python, tool: pyboom, state_key: out, on_error: skip}\n"
+                         "edges:\n"
+                         "  - {from: START, to: pick}\n"
+                         "  - {from: pick, to: t, condition: 'which == t'}\n"
+                         "  - {from: pick, to: p, condition: 'which == p'}\n");
+    yg_client_t *c = yg_client_new(rt);
+    static const char *const which[] = {"t", "p"};
+    for (size_t i = 0; i < 2; i++) {
+        char input[160];
+        snprintf(input, sizeof input,
+                 "{\"which\": \"%s\", \"errors\": [{\"type\": \"old\", \"message\": \"earlier\"}]}",
+                 which[i]);
+        outcome_t o;
+        run(c, g, input, NULL, 0, &o);
+        assert_status(&o, YG_RUN_COMPLETED);
+        const yg_value_t *errors = S(&o, "errors");
+        ck_assert_msg(yg_list_size(errors) == 2, "node %s: %zu error records (duplicated?)",
+                      which[i], yg_list_size(errors));
+        ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(errors, 0), "type")), "old");
+        const yg_value_t *rec = yg_list_get(errors, 1);
+        ck_assert_str_eq(yg_value_str(yg_map_get(rec, "node")), which[i]);
+        ck_assert_ptr_nonnull(strstr(yg_value_str(yg_map_get(rec, "message")), "kaput"));
+        ck_assert(yg_map_has(o.r.state, "out") && yg_value_is_null(S(&o, "out")));
+        outcome_release(&o);
+    }
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* Shell tool failure texts: output cap, killed by a signal, missing
+ * working_dir, timeout printed with %g. */
+START_TEST(compat_shell_failure_texts)
+{
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "sh.yaml",
+                         "name: sh\n"
+                         "state: {which: str, out: any}\n"
+                         "tools:\n"
+                         "  big: {command: 'head -c 9000000 /dev/zero | tr \"\\\\0\" x'}\n"
+                         "  sig: {command: 'kill -9 $$'}\n"
+                         "  nodir: {command: pwd, working_dir: /definitely/not/here}\n"
+                         "  slow: {command: 'sleep 5', timeout: 0.5}\n"
+                         "nodes:\n"
+                         "  pick: {type: passthrough}\n"
+                         "  big: {type: tool, tool: big, state_key: out}\n"
+                         "  sig: {type: tool, tool: sig, state_key: out}\n"
+                         "  nodir: {type: tool, tool: nodir, state_key: out}\n"
+                         "  slow: {type: tool, tool: slow, state_key: out}\n"
+                         "edges:\n"
+                         "  - {from: START, to: pick}\n"
+                         "  - {from: pick, to: big, condition: 'which == big'}\n"
+                         "  - {from: pick, to: sig, condition: 'which == sig'}\n"
+                         "  - {from: pick, to: nodir, condition: 'which == nodir'}\n"
+                         "  - {from: pick, to: slow, condition: 'which == slow'}\n");
+    yg_client_t *c = yg_client_new(rt);
+    static const struct {
+        const char *which, *message;
+    } cases[] = {
+        {"big", "Tool 'big' failed in node 'big': Command output exceeds 8388608 bytes"},
+        {"sig", "Tool 'sig' failed in node 'sig': Exit code -9"},
+        {"nodir", "Tool 'nodir' failed in node 'nodir': Execution error: [Errno 2] No such file "
+                  "or directory: '/definitely/not/here'"},
+        {"slow", "Tool 'slow' failed in node 'slow': Command timed out after 0.5 seconds"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char input[64];
+        snprintf(input, sizeof input, "{\"which\": \"%s\"}", cases[i].which);
+        outcome_t o;
+        run(c, g, input, NULL, 0, &o);
+        assert_status(&o, YG_RUN_ERROR);
+        ck_assert_msg(strstr(o.r.error.message, cases[i].message) != NULL, "%s: [%s]",
+                      cases[i].which, o.r.error.message);
+        outcome_release(&o);
+    }
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* stream: true nodes honour requires and skip_if_exists like llm nodes. */
+START_TEST(compat_stream_node_is_an_llm_node)
+{
+    testutil_write_temp("st/gen.yaml", "user: 'Write {topic}'\n");
+    yg_runtime_t *rt = start("gen: one two three\n");
+    yg_graph_t *g = load(rt, "st/graph.yaml",
+                         "name: st\n"
+                         "prompts_relative: true\n"
+                         "state: {topic: str, story: str, out: str}\n"
+                         "nodes:\n"
+                         "  needs: {prompt: gen, stream: true, requires: [story], state_key: out}\n"
+                         "edges:\n"
+                         "  - {from: START, to: needs}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    const yg_value_t *rec = yg_list_get(S(&o, "errors"), 0);
+    ck_assert_str_eq(yg_value_str(yg_map_get(rec, "type")), "state_error");
+    ck_assert_str_eq(yg_value_str(yg_map_get(rec, "message")), "Missing required state: story");
+    ck_assert(!yg_map_has(o.r.state, "out") || yg_value_is_null(S(&o, "out")));
+    outcome_release(&o);
+    /* with story: runs and stores the streamed text */
+    run(c, g, "{\"topic\": \"t\", \"story\": \"s\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "out"), "one two three");
+    outcome_release(&o);
+    /* skip_if_exists: out already set -> no call, value kept */
+    run(c, g, "{\"topic\": \"t\", \"story\": \"s\", \"out\": \"kept\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "out"), "kept");
+    assert_json(yg_map_get(o.updates, "needs"),
+                "{\"current_step\": \"needs\", \"_loop_counts\": {\"needs\": 1}}");
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* mode: direct: the child gets the whole parent state; its whole result
+ * comes back, filtered by the parent's declared keys. */
+START_TEST(compat_direct_subgraph)
+{
+    testutil_write_temp("dm/child.yaml",
+                        "name: dchild\n"
+                        "state: {a: int, b: str, out: str, child_only: str}\n"
+                        "nodes:\n"
+                        "  w: {type: passthrough, output: {out: '{state.b}', child_only: x,"
+                        " a: '{state.a + 1}'}}\n"
+                        "edges:\n"
+                        "  - {from: START, to: w}\n");
+    yg_runtime_t *rt = start(NULL);
+    yg_graph_t *g = load(rt, "dm/parent.yaml",
+                         "name: dparent\n"
+                         "state: {a: int, b: str, out: str}\n"
+                         "nodes:\n"
+                         "  sub: {type: subgraph, graph: child.yaml, mode: direct}\n"
+                         "edges:\n"
+                         "  - {from: START, to: sub}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"a\": 1, \"b\": \"from parent\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "out"), "from parent");
+    ck_assert_int_eq(yg_value_int(S(&o, "a")), 2);
+    ck_assert(!yg_map_has(o.r.state, "child_only"));
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
+/* Map _error for a sub-node that recorded an error: str() of its errors. */
+START_TEST(compat_map_error_text)
+{
+    testutil_write_temp("me/p.yaml", "user: 'do {item}'\n");
+    yg_runtime_t *rt = start("p:\n  - {error: {status: 500, message: nope}}\n");
+    yg_graph_t *g = load(rt, "me/graph.yaml",
+                         "name: me\n"
+                         "prompts_relative: true\n"
+                         "state: {items: any, res: list}\n"
+                         "nodes:\n"
+                         "  m:\n"
+                         "    type: map\n"
+                         "    over: '{state.items}'\n"
+                         "    as: item\n"
+                         "    node: {prompt: p, state_key: r}\n"
+                         "    collect: res\n"
+                         "edges:\n"
+                         "  - {from: START, to: m}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"items\": [\"x\"]}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    const yg_value_t *item = yg_list_get(S(&o, "res"), 0);
+    ck_assert_int_eq(yg_value_int(yg_map_get(item, "_map_index")), 0);
+    const char *text = yg_value_str(yg_map_get(item, "_error"));
+    ck_assert_ptr_nonnull(text);
+    /* Python str() of a list of dicts */
+    ck_assert_msg(strncmp(text, "[{'", 3) == 0 && strstr(text, "'type': 'llm_error'") != NULL &&
+                      strstr(text, "nope") != NULL && text[strlen(text) - 1] == ']',
+                  "%s", text);
+    ck_assert_uint_eq(yg_list_size(S(&o, "errors")), 1);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("conformance_run");
@@ -1070,6 +1284,11 @@ static Suite *suite(void)
     tcase_add_test(tc, compat_loop_counts_merge_across_parallel_tasks);
     tcase_add_test(tc, compat_result_compat_json);
     tcase_add_test(tc, compat_integer_overflow_keeps_value);
+    tcase_add_test(tc, compat_skip_writes_only_new_error);
+    tcase_add_test(tc, compat_shell_failure_texts);
+    tcase_add_test(tc, compat_stream_node_is_an_llm_node);
+    tcase_add_test(tc, compat_direct_subgraph);
+    tcase_add_test(tc, compat_map_error_text);
     suite_add_tcase(s, tc);
     return s;
 }
