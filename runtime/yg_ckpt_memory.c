@@ -284,6 +284,8 @@ static mem_node_t *chain_last(const mem_chain_t *chain)
 static void chain_materialise(const mem_chain_t *chain, const mem_node_t *node,
                               const yg_value_t **state)
 {
+    if (chain->nkeys == 0) /* empty state: state and latest may be NULL */
+        return;
     if (node == chain_last(chain)) {
         memcpy(state, chain->latest, chain->nkeys * sizeof *state);
         return;
