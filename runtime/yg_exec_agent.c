@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "yamlgraph/yg_native.h"
 #include "yg_exec_int.h"
 #include "yg_pytext.h"
 #include "yg_template.h"
@@ -148,6 +149,39 @@ static void agent_on_shell(yg_task_t *t, const exec_shell_outcome_t *o)
     agent_run_tools(t);
 }
 
+/* A python tool inside an agent (spec 4.11): the text form of the native
+ * function's result, or "Error: <message>"; without a registered function
+ * the tool needs an external worker (spec 4.8 [C]). */
+static void agent_run_python(yg_task_t *t, const yg_tool_t *tool, const char *name,
+                             const yg_value_t *args)
+{
+    void *arg = NULL;
+    yg_native_fn *fn = yg_native_lookup(tool->module, tool->function, &arg);
+    char text[YG_ERROR_MESSAGE_MAX];
+    if (!fn) {
+        snprintf(text, sizeof text,
+                 "Error: Python tool '%s' needs an external worker (not available in this "
+                 "process)",
+                 name);
+        agent_tool_result(t, text, false);
+        return;
+    }
+    yg_value_t *empty = yg_value_type(args) == YG_MAP ? NULL : yg_map_new();
+    yg_error_t err = {0};
+    yg_value_t *out = fn(empty ? empty : args, arg, &err);
+    yg_value_destroy(&empty);
+    if (!out) {
+        snprintf(text, sizeof text, "Error: %.900s",
+                 err.message[0] ? err.message : "native function failed");
+        agent_tool_result(t, text, false);
+        return;
+    }
+    char *str = yg_value_type(out) == YG_STR ? strdup(yg_value_str(out)) : yg_pytext_str(out);
+    yg_value_destroy(&out);
+    agent_tool_result(t, str ? str : "", true);
+    free(str);
+}
+
 /* Execute the pending tool calls in order; shell tools are asynchronous. */
 static void agent_run_tools(yg_task_t *t)
 {
@@ -162,11 +196,7 @@ static void agent_run_tools(yg_task_t *t)
             snprintf(text, sizeof text, "Error: Unknown tool '%s'", name ? name : "");
             agent_tool_result(t, text, false);
         } else if (tool->type == YG_TOOL_PYTHON) {
-            snprintf(text, sizeof text,
-                     "Error: Python tool '%s' needs an external worker (not available in this "
-                     "process)",
-                     name);
-            agent_tool_result(t, text, false);
+            agent_run_python(t, tool, name, args);
         } else if (tool->type == YG_TOOL_WEBSEARCH) {
             const char *query = yg_value_str(yg_map_get(args, "query"));
             if (!query || !query[0])

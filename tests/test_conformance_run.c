@@ -1259,6 +1259,53 @@ START_TEST(compat_map_error_text)
 }
 END_TEST
 
+/* Agent messages are maps; an assistant's tool_calls are [{id, name, args}];
+ * non-string tool output is converted with Python str(). */
+START_TEST(compat_agent_messages_and_tool_output)
+{
+    ck_assert_int_eq(yg_native_register("conf", "lookup", fn_lookup, NULL), YG_OK);
+    ck_assert_int_eq(yg_native_register("conf", "raise", fn_raise, NULL), YG_OK);
+    testutil_write_temp("ag/agent.yaml", "system: You help.\nuser: '{input}'\n");
+    yg_runtime_t *rt = start("agent:\n"
+                             "  - content: ''\n"
+                             "    tool_calls: [{name: lookup, args: {q: cats}, id: c1},"
+                             " {name: raise, args: {}, id: c2}]\n"
+                             "  - all done\n");
+    yg_graph_t *g = load(rt, "ag/graph.yaml",
+                         "name: ag\n"
+                         "prompts_relative: true\n"
+                         "state: {input: str, answer: str}\n"
+                         "tools:\n  lookup: {type: python, module: conf, function: lookup,"
+                         " description: Look things up}\n"
+                         "  raise: {type: python, module: conf, function: raise}\n"
+                         "nodes:\n"
+                         "  helper: {type: agent, prompt: agent, tools: [lookup, raise],"
+                         " state_key: answer}\n"
+                         "edges:\n"
+                         "  - {from: START, to: helper}\n");
+    yg_client_t *c = yg_client_new(rt);
+    outcome_t o;
+    run(c, g, "{\"input\": \"find cats\"}", NULL, 0, &o);
+    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_str_eq(Sstr(&o, "answer"), "all done");
+    assert_json(S(&o, "messages"),
+                "[{\"role\": \"system\", \"content\": \"You help.\"},"
+                " {\"role\": \"user\", \"content\": \"find cats\"},"
+                " {\"role\": \"assistant\", \"content\": \"\","
+                "  \"tool_calls\": [{\"id\": \"c1\", \"name\": \"lookup\", \"args\": {\"q\": \"cats\"}},"
+                "                 {\"id\": \"c2\", \"name\": \"raise\", \"args\": {}}]},"
+                " {\"role\": \"tool\", \"content\": \"{'found': 'cats'}\", \"tool_call_id\": \"c1\","
+                "  \"name\": \"lookup\"},"
+                " {\"role\": \"tool\", \"content\": \"Error: disk on fire\", \"tool_call_id\": \"c2\","
+                "  \"name\": \"raise\"},"
+                " {\"role\": \"assistant\", \"content\": \"all done\"}]");
+    ck_assert_int_eq(yg_value_int(S(&o, "_agent_iterations")), 2);
+    outcome_release(&o);
+    yg_client_destroy(&c);
+    yg_runtime_destroy(&rt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("conformance_run");
@@ -1289,6 +1336,7 @@ static Suite *suite(void)
     tcase_add_test(tc, compat_stream_node_is_an_llm_node);
     tcase_add_test(tc, compat_direct_subgraph);
     tcase_add_test(tc, compat_map_error_text);
+    tcase_add_test(tc, compat_agent_messages_and_tool_output);
     suite_add_tcase(s, tc);
     return s;
 }
