@@ -35,6 +35,7 @@ int cli_cmd_run(int argc, char **argv);     /* cmd_run.c */
 int cli_cmd_resume(int argc, char **argv);  /* cmd_run.c */
 int cli_cmd_state(int argc, char **argv);   /* cmd_state.c */
 int cli_cmd_history(int argc, char **argv); /* cmd_state.c */
+int cli_cmd_serve(int argc, char **argv);   /* cmd_serve.c */
 
 /* Print the usage text of command `name` on stdout. */
 void cli_print_usage(const char *name);

@@ -96,6 +96,25 @@ static const cli_command_t CLI_COMMANDS[] = {
      "\n"
      "Exit status: 0 printed, 1 store error, 2 usage error.\n",
      cli_cmd_history, true},
+    {"serve", "serve graphs to clients over ZeroMQ (the wire protocol, docs/protocol.md)",
+     "usage: yamlgraph serve GRAPH... --bind ENDPOINT [--checkpointer memory|PATH]\n"
+     "                       [--provider NAME] [--mock FILE] [--max-steps N]\n"
+     "                       [--max-frame BYTES] [--verbose]\n"
+     "\n"
+     "Load the graphs into one runtime and answer wire-protocol requests (run,\n"
+     "resume, stream, state, history, cancel, graphs, ping) from DEALER or REQ\n"
+     "clients on ENDPOINT: tcp://HOST:PORT (PORT * picks a free port),\n"
+     "ipc://PATH.  Prints 'listening on ENDPOINT' (with the real port) once ready\n"
+     "and runs until SIGINT or SIGTERM.\n"
+     "\n"
+     "  --checkpointer S  memory, or a file PATH (durable store) for every graph\n"
+     "  --mock FILE       mock provider reply script (implies --provider mock)\n"
+     "  --max-steps N     default superstep limit of a run (default 25)\n"
+     "  --max-frame BYTES largest request frame answered (default 16 MiB)\n"
+     "\n"
+     "Exit status: 0 stopped by a signal, 1 a graph or the endpoint failed,\n"
+     "2 usage error.\n",
+     cli_cmd_serve, false},
 };
 
 #define CLI_COMMANDS_COUNT (sizeof CLI_COMMANDS / sizeof CLI_COMMANDS[0])
