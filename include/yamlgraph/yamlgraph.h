@@ -260,4 +260,5 @@ int yg_get_history(yg_client_t *self, yg_graph_t *graph, const char *thread_id,
 #ifdef __cplusplus
 }
 #endif
+#include "yg_gateway_api.h" /* the public gateway (docs/protocol.md) */
 #endif
