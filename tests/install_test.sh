@@ -34,6 +34,10 @@ int main(void)
 }
 C
 CFLAGS="$(PKG_CONFIG_PATH="$PCDIR" pkg-config --cflags yamlgraph)"
+# A sanitizer build's library needs the sanitizer runtime in the program too.
+if grep -q '^YG_SANITIZE:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+  CFLAGS="$CFLAGS -fsanitize=address,undefined"
+fi
 LIBS="$(PKG_CONFIG_PATH="$PCDIR" pkg-config --libs yamlgraph)"
 check "compiles against installed library" \
   "cc -Wall -Werror -include stdlib.h $CFLAGS '$PREFIX/demo.c' -o '$PREFIX/demo' $LIBS"
