@@ -502,7 +502,8 @@ yg_llm_call_t *yg_llm_call_start(yg_llm_client_t *self, const yg_llm_request_t *
             b->call_start(self->backend_state[backend], &copy, &trampolines, call, &err);
         if (!call->backend_call)
             call_set_failure(call, err.code ? err.code : YG_ELLM, "APIError",
-                             "provider '%s' failed to start the call: %s", provider, err.message);
+                             "provider '%.64s' failed to start the call: %.900s", provider,
+                             err.message);
         else
             return call;
     } else if (yg_provider_known(provider)) {
