@@ -22,8 +22,11 @@ typedef struct {
     size_t cap;
 } http_buf_t;
 
+typedef struct http_shard http_shard_t;
+
 struct yg_http_req {
     yg_http_t *http;
+    http_shard_t *shard;
     CURL *easy;
     struct curl_slist *headers;
     yg_http_callbacks_t cb;
@@ -43,14 +46,27 @@ struct yg_http_req {
     yg_http_req_t *deferred_next;   /* pending add / reap list */
 };
 
+/* One curl multi handle and its timer.  libcurl scans a host's whole
+ * connection list for every new transfer (ConnectionExists), which is
+ * quadratic with 10,000 connections to one host; spreading transfers over
+ * a few multi handles keeps each list short.  Shards are created on
+ * demand, so light loads use exactly one. */
+struct http_shard {
+    yg_http_t *http;
+    CURLM *multi;
+    uint32_t index;
+    yg_timer_t *timer;      /* libcurl's timeout */
+    size_t active;          /* transfers added and not completed */
+};
+
 struct yg_http {
     yg_evloop_t *ev;
     zloop_t *loop;
-    CURLM *multi;
+    http_shard_t *shards[YG_HTTP_MAX_SHARDS];
+    size_t shards_count;
     int epfd;
     zmq_pollitem_t poll_item;
     bool poller_added;
-    yg_timer_t *timer;      /* libcurl's timeout */
     int in_curl;            /* depth of calls into libcurl (callbacks may run) */
     bool destroying;
     yg_http_req_t *active;
@@ -60,7 +76,7 @@ struct yg_http {
     size_t connections;
 };
 
-static void http_drive(yg_http_t *self, curl_socket_t fd, int flags);
+static void http_drive(http_shard_t *shard, curl_socket_t fd, int flags);
 
 /* --- process-wide init ---------------------------------------------------- */
 
@@ -199,17 +215,19 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    yg_http_t *self = userp;
+    http_shard_t *shard = userp;
+    yg_http_t *self = shard->http;
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (socketp) {
             epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL);  /* may already be closed */
-            curl_multi_assign(self->multi, fd, NULL);
+            curl_multi_assign(shard->multi, fd, NULL);
         }
         return 0;
     }
     struct epoll_event ev = {0};
-    ev.data.fd = fd;
+    /* The shard that owns the socket travels with its events. */
+    ev.data.u64 = ((uint64_t)shard->index << 32) | (uint32_t)fd;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
         ev.events |= EPOLLIN;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
@@ -222,15 +240,15 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
             return -1;
     }
     if (!socketp)
-        curl_multi_assign(self->multi, fd, self);  /* marker: registered */
+        curl_multi_assign(shard->multi, fd, shard);  /* marker: registered */
     return 0;
 }
 
 static void on_curl_timer_fire(void *arg)
 {
-    yg_http_t *self = arg;
-    self->timer = NULL;
-    http_drive(self, CURL_SOCKET_TIMEOUT, 0);
+    http_shard_t *shard = arg;
+    shard->timer = NULL;
+    http_drive(shard, CURL_SOCKET_TIMEOUT, 0);
 }
 
 /* libcurl's timer: -1 deletes it; 0 means "soon", which must happen from
@@ -238,13 +256,14 @@ static void on_curl_timer_fire(void *arg)
  * calling curl_multi_socket_action from here. */
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-    yg_http_t *self = userp;
+    http_shard_t *shard = userp;
+    yg_http_t *self = shard->http;
     (void)multi;
-    yg_evloop_cancel(self->ev, &self->timer);
+    yg_evloop_cancel(self->ev, &shard->timer);
     if (timeout_ms < 0 || self->destroying)
         return 0;
-    self->timer = yg_evloop_timer(self->ev, timeout_ms, on_curl_timer_fire, self);
-    return self->timer ? 0 : -1;
+    shard->timer = yg_evloop_timer(self->ev, timeout_ms, on_curl_timer_fire, shard);
+    return shard->timer ? 0 : -1;
 }
 
 /* --- request bookkeeping -------------------------------------------------- */
@@ -275,9 +294,10 @@ static void req_remove(yg_http_t *self, yg_http_req_t *req)
 {
     if (req->added) {
         self->in_curl++;
-        curl_multi_remove_handle(self->multi, req->easy);
+        curl_multi_remove_handle(req->shard->multi, req->easy);
         self->in_curl--;
         req->added = false;
+        req->shard->active--;
     }
 }
 
@@ -315,9 +335,11 @@ static void complete(yg_http_t *self, yg_http_req_t *req, CURLcode rc)
 static CURLMcode add_handle(yg_http_t *self, yg_http_req_t *req)
 {
     self->in_curl++;
-    CURLMcode mc = curl_multi_add_handle(self->multi, req->easy);
+    CURLMcode mc = curl_multi_add_handle(req->shard->multi, req->easy);
     self->in_curl--;
     req->added = mc == CURLM_OK;
+    if (req->added)
+        req->shard->active++;
     if (mc != CURLM_OK)
         snprintf(req->error, sizeof req->error, "curl_multi_add_handle: %s",
                  curl_multi_strerror(mc));
@@ -342,11 +364,12 @@ static void run_deferred(yg_http_t *self)
     }
 }
 
-static void read_completions(yg_http_t *self)
+static void read_completions(http_shard_t *shard)
 {
+    yg_http_t *self = shard->http;
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(self->multi, &left))) {
+    while ((msg = curl_multi_info_read(shard->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         char *priv = NULL;
@@ -359,14 +382,15 @@ static void read_completions(yg_http_t *self)
     }
 }
 
-static void http_drive(yg_http_t *self, curl_socket_t fd, int flags)
+static void http_drive(http_shard_t *shard, curl_socket_t fd, int flags)
 {
+    yg_http_t *self = shard->http;
     int running = 0;
     self->in_curl++;
-    curl_multi_socket_action(self->multi, fd, flags, &running);
+    curl_multi_socket_action(shard->multi, fd, flags, &running);
     self->in_curl--;
     run_deferred(self);
-    read_completions(self);
+    read_completions(shard);
 }
 
 static int on_epoll_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
@@ -384,9 +408,61 @@ static int on_epoll_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
             flags |= CURL_CSELECT_OUT;
         if (events[i].events & EPOLLERR)
             flags |= CURL_CSELECT_ERR;
-        http_drive(self, events[i].data.fd, flags);
+        uint32_t index = (uint32_t)(events[i].data.u64 >> 32);
+        curl_socket_t fd = (curl_socket_t)(events[i].data.u64 & 0xffffffffu);
+        if (index < self->shards_count)
+            http_drive(self->shards[index], fd, flags);
     }
     return 0;
+}
+
+/* --- shards ---------------------------------------------------------------- */
+
+static http_shard_t *shard_add(yg_http_t *self)
+{
+    if (self->shards_count == YG_HTTP_MAX_SHARDS)
+        return NULL;
+    http_shard_t *shard = calloc(1, sizeof *shard);
+    if (!shard || !(shard->multi = curl_multi_init())) {
+        free(shard);
+        return NULL;
+    }
+    shard->http = self;
+    shard->index = (uint32_t)self->shards_count;
+    CURLM *m = shard->multi;
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, shard);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, shard);
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, YG_HTTP_MAX_CONNECTS);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);  /* unlimited */
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+    self->shards[self->shards_count++] = shard;
+    return shard;
+}
+
+/* The least busy shard (the first on ties, so light traffic stays on one
+ * handle and reuses its connections); a new shard when all are full. */
+static http_shard_t *shard_pick(yg_http_t *self)
+{
+    http_shard_t *best = self->shards[0];
+    for (size_t i = 1; i < self->shards_count; i++)
+        if (self->shards[i]->active < best->active)
+            best = self->shards[i];
+    if (best->active >= YG_HTTP_SHARD_TRANSFERS) {
+        http_shard_t *fresh = shard_add(self);
+        if (fresh)
+            best = fresh;
+    }
+    return best;
+}
+
+static void shard_destroy(yg_http_t *self, http_shard_t *shard)
+{
+    /* Closes cached connections through on_socket (the epoll set is open). */
+    curl_multi_cleanup(shard->multi);
+    yg_evloop_cancel(self->ev, &shard->timer);
+    free(shard);
 }
 
 /* --- public --------------------------------------------------------------- */
@@ -401,18 +477,10 @@ yg_http_t *yg_http_new(yg_evloop_t *ev)
     self->ev = ev;
     self->loop = yg_evloop_zloop(ev);
     self->epfd = epoll_create1(EPOLL_CLOEXEC);
-    self->multi = curl_multi_init();
-    if (self->epfd < 0 || !self->multi) {
+    if (self->epfd < 0 || !shard_add(self)) {
         yg_http_destroy(&self);
         return NULL;
     }
-    curl_multi_setopt(self->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
-    curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
-    curl_multi_setopt(self->multi, CURLMOPT_MAXCONNECTS, YG_HTTP_MAX_CONNECTS);
-    curl_multi_setopt(self->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);  /* unlimited */
-    curl_multi_setopt(self->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     self->poll_item.socket = NULL;
     self->poll_item.fd = self->epfd;
     self->poll_item.events = ZMQ_POLLIN;
@@ -448,9 +516,8 @@ void yg_http_destroy(yg_http_t **self_p)
         req_remove(self, req);
         req_free(req);
     }
-    if (self->multi)
-        curl_multi_cleanup(self->multi);  /* closes cached connections via on_socket */
-    yg_evloop_cancel(self->ev, &self->timer);
+    for (size_t i = 0; i < self->shards_count; i++)
+        shard_destroy(self, self->shards[i]);
     if (self->poller_added)
         zloop_poller_end(self->loop, &self->poll_item);
     if (self->epfd >= 0)
@@ -478,6 +545,7 @@ yg_http_req_t *yg_http_start(yg_http_t *self, const yg_http_request_t *request,
         return NULL;
     }
     req->http = self;
+    req->shard = shard_pick(self);
     req->cb = *cb;
     req->arg = arg;
     req->stream = request->stream;
@@ -517,6 +585,7 @@ yg_http_req_t *yg_http_start(yg_http_t *self, const yg_http_request_t *request,
     curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, YG_HTTP_RECV_BUFFER);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      request->connect_timeout_ms > 0 ? request->connect_timeout_ms
                                                      : YG_HTTP_DEFAULT_CONNECT_TIMEOUT_MS);

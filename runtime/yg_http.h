@@ -2,7 +2,9 @@
  * yg_http.h - non-blocking HTTP client on an event loop: libcurl's multi
  * SOCKET interface driven by a yg_evloop (internal).
  *
- * One yg_http_t per loop (per node actor thread) owns one CURLM handle.
+ * One yg_http_t per loop (per node actor thread) owns the curl multi
+ * handle(s) of that loop: one for light loads, more under heavy concurrency
+ * (see YG_HTTP_SHARD_TRANSFERS).
  * Sockets libcurl asks about are watched through one epoll set that is a
  * single poller in the zloop (zloop's own poller list is rebuilt and polled
  * in full on every change, which would be quadratic with 10,000 sockets);
@@ -35,6 +37,15 @@
 /* Idle keep-alive connections kept per loop: enough for 10,000 concurrent
  * requests to reuse their connections in the next burst. */
 #define YG_HTTP_MAX_CONNECTS 20000L
+/* Transfers per curl multi handle before another one is opened on the same
+ * loop (libcurl's per-host connection scan is linear), and the bound on
+ * handles per loop. */
+#define YG_HTTP_SHARD_TRANSFERS 256u
+#define YG_HTTP_MAX_SHARDS 128
+/* Receive buffer per transfer (libcurl's default is 16 KiB per handle,
+ * 160 MB for 10,000 concurrent requests; LLM replies arrive in small
+ * pieces). */
+#define YG_HTTP_RECV_BUFFER 4096L
 /* Ready sockets handled per epoll_wait batch. */
 #define YG_HTTP_EPOLL_BATCH 1024
 

@@ -691,7 +691,7 @@ static void *backend_call_start(void *state, const yg_llm_request_t *req,
     call->attempt = 1;
     call->model = strdup(yg_llm_model_for(info, req->model));
     call->url = yg_llm_endpoint_url(info);
-    call->sse = yg_sse_new(on_sse_event, call);
+    call->sse = req->stream ? yg_sse_new(on_sse_event, call) : NULL;
     call->acc.want_structured = req->schema != NULL;
     call->acc.schema_tool = YG_LLM_SCHEMA_TOOL;
     call->acc.emit = emit_token;
@@ -701,9 +701,10 @@ static void *backend_call_start(void *state, const yg_llm_request_t *req,
                                                               : total;
     call->timeout_ms = (long)ceil(total * 1000.0);
     call->connect_timeout_ms = (long)ceil(connect * 1000.0);
-    if (call->model && call->url && call->sse)
+    bool ok = call->model && call->url && (call->sse || !req->stream);
+    if (ok)
         call->body = call->dialect->build_body(req, call->model, &call->body_len, err);
-    if (!call->model || !call->url || !call->sse || !call->body) {
+    if (!ok || !call->body) {
         if (!err || !err->code)
             yg_error_set(err, YG_ENOMEM, "out of memory");
         call_free(call);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ static void server_start(void)
     g_server = fork();
     ck_assert_int_ge(g_server, 0);
     if (g_server == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);  /* never outlive us, even on abort */
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);
