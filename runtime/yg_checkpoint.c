@@ -471,6 +471,9 @@ yg_ckpt_t *yg_ckpt_open(zloop_t *loop, const char *spec, yg_error_t *err)
             yg_error_set(err, YG_ENOMEM, "out of memory creating the memory checkpointer");
         return store;
     }
+    if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "unix://", 7) == 0
+        || strncmp(spec, "rediss://", 9) == 0)
+        return yg_ckpt_redis_new(loop, spec, NULL, 0, err);
     const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
     if (!*path) {
         yg_error_set(err, YG_EINVAL, "checkpointer spec '%s' names no file", spec);

@@ -188,8 +188,25 @@ yg_ckpt_t *yg_ckpt_file_new(zloop_t *loop, const char *path, yg_error_t *err);
  * store that is not a file store. */
 int yg_ckpt_file_compact(yg_ckpt_t *self, yg_ckpt_done_fn *done, void *arg);
 
+/* Redis store (docs/redis.md): one hiredis async connection driven by
+ * loop (required).  url is redis://[[user]:password@]host[:port][/db],
+ * unix:///path[?db=N] or an absolute socket path.  key_prefix NULL means
+ * "lg:".  ttl_seconds > 0 makes every key of a thread's namespace expire
+ * that long after its latest save; <= 0 means no expiry.  Stores each
+ * checkpoint as the keys changed since its parent, with a snapshot every
+ * YG_CKPT_SNAPSHOT_INTERVAL; every load reads Redis, so another process
+ * can resume a thread.  NULL with err for a bad URL or argument; an
+ * unreachable server is not an error here (operations then fail with
+ * YG_EIO, or YG_ETIMEOUT when the server stops answering). */
+yg_ckpt_t *yg_ckpt_redis_new(zloop_t *loop, const char *url, const char *key_prefix,
+                             int64_t ttl_seconds, yg_error_t *err);
+/* Deadline of each Redis operation started from now on, in ms (default
+ * 5000).  YG_EINVAL if self is not a Redis store or timeout_ms <= 0. */
+int yg_ckpt_redis_set_timeout(yg_ckpt_t *self, int timeout_ms);
+
 /* Open a store from a CLI/config spec: "memory" (or ":memory:") gives a
- * memory store, "file:PATH" or a bare PATH a file store. */
+ * memory store, "redis://...", "unix://..." a Redis store (prefix "lg:",
+ * no TTL), "file:PATH" or a bare PATH a file store. */
 yg_ckpt_t *yg_ckpt_open(zloop_t *loop, const char *spec, yg_error_t *err);
 
 /* A memory store writes a full key snapshot after this many deltas, so

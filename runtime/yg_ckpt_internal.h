@@ -63,4 +63,17 @@ yg_value_t *yg_checkpoint_to_map_ex(const yg_checkpoint_t *self, bool with_value
  * tests of group commit).  YG_EINVAL if self is not a file store. */
 int yg_ckpt_file_stats(const yg_ckpt_t *self, uint64_t *records, uint64_t *syncs);
 
+/* Redis store counters (tests and benchmarks). */
+#define YG_CKPT_REDIS_SCRIPTS 4
+typedef struct yg_ckpt_redis_stats {
+    uint64_t connects;  /* connections established */
+    uint64_t commands;  /* commands sent (one per operation, plus handshakes and resends) */
+    uint64_t snapshots; /* save records sent as full snapshots */
+    uint64_t deltas;    /* save records sent as deltas */
+    bool connected;
+    char script_sha[YG_CKPT_REDIS_SCRIPTS][41]; /* SHA-1 of the save/load/list/delete scripts */
+} yg_ckpt_redis_stats_t;
+/* YG_EINVAL if self is not a Redis store. */
+int yg_ckpt_redis_stats(const yg_ckpt_t *self, yg_ckpt_redis_stats_t *out);
+
 #endif
