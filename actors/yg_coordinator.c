@@ -298,6 +298,8 @@ static yg_ckpt_t *store_for_config(coord_t *self, const yg_graph_t *g, yg_error_
 {
     char spec[1200];
     const yg_ckpt_config_t *c = &g->checkpointer;
+    /* spec 9.1: redis ttl is in minutes, redis-simple ttl in seconds */
+    int64_t ttl_s = c->ttl <= 0 ? 0 : c->type == YG_CKPT_REDIS ? c->ttl * 60 : c->ttl;
     switch (c->type) {
     case YG_CKPT_NONE:
         return NULL;
@@ -314,11 +316,19 @@ static yg_ckpt_t *store_for_config(coord_t *self, const yg_graph_t *g, yg_error_
         break;
     case YG_CKPT_REDIS:
     case YG_CKPT_REDIS_SIMPLE:
-    default:
+        /* spec 9.1: an empty or unexpanded url ("${...") keeps a memory store */
+        if (c->url && c->url[0] && strncmp(c->url, "${", 2) != 0) {
+            snprintf(spec, sizeof spec, "redis:%" PRId64 ":%s:%s", ttl_s,
+                     c->key_prefix ? c->key_prefix : "", c->url);
+            break;
+        }
         coord_log(self, YG_LOG_WARNING,
-                  "graph '%s': checkpointer type '%s' is served by an in-process memory store "
-                  "in the embedded runtime",
-                  g->name, c->type_name ? c->type_name : "?");
+                  "graph '%s': checkpointer '%s' has an empty or unexpanded url ('%s'): using "
+                  "an in-process memory store",
+                  g->name, c->type_name ? c->type_name : "?", c->url ? c->url : "");
+        snprintf(spec, sizeof spec, "memory:%s", g->hash_hex);
+        break;
+    default:
         snprintf(spec, sizeof spec, "memory:%s", g->hash_hex);
         break;
     }
@@ -327,6 +337,8 @@ static yg_ckpt_t *store_for_config(coord_t *self, const yg_graph_t *g, yg_error_
         return store;
     if (strncmp(spec, "memory:", 7) == 0)
         store = yg_ckpt_memory_new(self->loop);
+    else if (strncmp(spec, "redis:", 6) == 0)
+        store = yg_ckpt_redis_new(self->loop, c->url, c->key_prefix, ttl_s, err);
     else
         store = yg_ckpt_file_new(self->loop, spec + 5, err);
     if (store)

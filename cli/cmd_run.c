@@ -351,13 +351,17 @@ static bool store_is_volatile(const cli_run_args_t *a, const yg_graph_t *graph)
 {
     if (a->checkpointer)
         return strcmp(a->checkpointer, "memory") == 0;
+    const char *url = graph->checkpointer.url;
     switch (graph->checkpointer.type) {
     case YG_CKPT_SQLITE:
         return !graph->checkpointer.path || strcmp(graph->checkpointer.path, ":memory:") == 0;
     case YG_CKPT_FILE:
         return false;
+    case YG_CKPT_REDIS:
+    case YG_CKPT_REDIS_SIMPLE: /* memory fallback when the url is empty or unexpanded */
+        return !url || !url[0] || strncmp(url, "${", 2) == 0;
     default:
-        return true; /* none, memory, and redis types (memory fallback) */
+        return true; /* none, memory */
     }
 }
 

@@ -52,9 +52,11 @@ typedef enum {
 /* Runtime options.  Initialise with yg_runtime_opts_init, then override. */
 typedef struct yg_runtime_opts {
     /* Checkpointer for every graph: "memory", "file:PATH" or a bare PATH
-     * (durable file store).  NULL: each graph's own `checkpointer:` section
-     * decides (none / memory / file store for sqlite paths; sqlite
-     * ":memory:" and redis types use a memory store). */
+     * (durable file store), "redis://host:port[/db]" or "unix:///path"
+     * (Redis store, docs/redis.md).  NULL: each graph's own `checkpointer:`
+     * section decides (none / memory / file store for sqlite paths /
+     * Redis store for redis and redis-simple with a url; sqlite
+     * ":memory:" and an empty or unexpanded redis url use a memory store). */
     const char *checkpointer;
     /* Provider override for every model call (e.g. "mock"); NULL = graph's. */
     const char *provider;
