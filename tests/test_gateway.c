@@ -91,6 +91,7 @@ static const char *SLOW_GRAPH = "name: slowgraph\n"
                                 "  - {from: work, to: tag}\n";
 
 static const char *CHAIN_GRAPH = "name: chain\n"
+                                 "checkpointer: {type: memory}\n"
                                  "state: {a: str}\n"
                                  "nodes:\n"
                                  "  p1: {type: passthrough, output: {a: x1}}\n"
@@ -702,8 +703,27 @@ START_TEST(client_not_reading_is_bounded)
     zsock_set_linger(c, 0);
     zsock_set_rcvhwm(c, 1);
     ck_assert_int_eq(zsock_connect(c, "%s", ep), 0);
-    send_json(c, "{\"v\": 1, \"id\": \"s\", \"type\": \"stream\", \"graph\": \"chain\"}");
-    zclock_sleep(500); /* ~20 events are produced while nobody reads */
+    send_json(c, "{\"v\": 1, \"id\": \"s\", \"type\": \"stream\", \"graph\": \"chain\","
+                 " \"thread\": \"ch\"}");
+    /* wait, without reading, until that run is over (completed after ~20
+     * events, or cancelled by the overflow): the thread is busy until then */
+    zsock_t *probe = client(ZMQ_DEALER, ep);
+    int64_t deadline = zclock_mono() + WAIT_MS;
+    for (int n = 0;; n++) {
+        char req[160];
+        snprintf(req, sizeof req, "{\"v\": 1, \"id\": %d, \"type\": \"run\", \"graph\": \"chain\","
+                 " \"thread\": \"ch\"}", n);
+        yg_value_t *r = ask(probe, req);
+        bool busy = I(r, "error.code") == YG_EBUSY;
+        if (!busy)
+            ck_assert_str_eq(S(r, "status"), "completed");
+        yg_value_destroy(&r);
+        if (!busy)
+            break;
+        ck_assert_int_lt(zclock_mono(), deadline);
+        zclock_sleep(20);
+    }
+    zsock_destroy(&probe);
     int events = 0;
     yg_value_t *last = NULL;
     for (yg_value_t *m; (m = recv_value(c, 300));) {
@@ -721,7 +741,8 @@ START_TEST(client_not_reading_is_bounded)
     yg_value_t *r = ask(c, "{\"v\": 1, \"id\": \"p\", \"type\": \"ping\"}");
     ck_assert_str_eq(S(r, "type"), "pong");
     yg_value_destroy(&r);
-    r = ask(c, "{\"v\": 1, \"id\": \"r\", \"type\": \"run\", \"graph\": \"chain\"}");
+    r = ask(c, "{\"v\": 1, \"id\": \"r\", \"type\": \"run\", \"graph\": \"chain\","
+               " \"thread\": \"ch2\"}");
     ck_assert_str_eq(S(r, "status"), "completed");
     ck_assert_str_eq(S(r, "state.a"), "x6");
     yg_value_destroy(&r);
@@ -740,7 +761,11 @@ START_TEST(destroy_with_requests_in_flight)
     yg_value_t *r = ask(c, "{\"v\": 1, \"id\": 0, \"type\": \"ping\"}"); /* connected */
     yg_value_destroy(&r);
     send_json(c, "{\"v\": 1, \"id\": 9, \"type\": \"run\", \"graph\": \"slowgraph\"}");
-    zclock_sleep(100);
+    /* requests of one connection are read in order: after this pong the
+     * run is in flight */
+    r = ask(c, "{\"v\": 1, \"id\": 10, \"type\": \"ping\"}");
+    ck_assert_str_eq(S(r, "type"), "pong");
+    yg_value_destroy(&r);
     int64_t t0 = zclock_mono();
     yg_gateway_destroy(&gw);
     ck_assert_ptr_null(gw);
