@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -117,6 +118,25 @@ static const cli_command_t CLI_COMMANDS[] = {
      "Exit status: 0 stopped by a signal, 1 a graph or the endpoint failed,\n"
      "2 usage error.\n",
      cli_cmd_serve, false},
+    {"prompt", "render one prompt file and print the model's reply",
+     "usage: yamlgraph prompt PROMPT [--var KEY=VALUE]... [--provider P] [--stream]\n"
+     "                        [--mock FILE] [--prompts-dir DIR] [--timeout S] [--temperature T]\n"
+     "\n"
+     "Render PROMPT (a name looked up as prompts/PROMPT.yaml, or a .yaml path)\n"
+     "with the variables and call the model.  Prints the reply text, or the\n"
+     "validated object as JSON when the prompt has a schema.\n"
+     "\n"
+     "  -v, --var KEY=VALUE  a template variable (split at the first '=')\n"
+     "  -p, --provider P     provider (default: prompt file, env PROVIDER, anthropic)\n"
+     "  --stream             print tokens as they arrive (no structured output)\n"
+     "  --mock FILE          mock reply script for --provider mock\n"
+     "  --prompts-dir DIR    look in DIR first\n"
+     "  --timeout S          request timeout in seconds\n"
+     "  --temperature T      sampling temperature (default 0.7)\n"
+     "\n"
+     "Providers, keys and local servers: docs/providers.md.\n"
+     "Exit status: 0 reply printed, 1 the call failed, 2 usage error.\n",
+     cli_cmd_prompt, false},
 };
 
 #define CLI_COMMANDS_COUNT (sizeof CLI_COMMANDS / sizeof CLI_COMMANDS[0])
@@ -202,6 +222,9 @@ static int run_graph_group(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Runtime log lines (zsys) go to stderr: stdout carries the --json
+     * document and other command output.  An explicit setting wins. */
+    setenv("ZSYS_LOGSTREAM", "stderr", 0);
     if (argc < 2) {
         print_main_help(stderr);
         return CLI_EXIT_USAGE;
