@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "yamlgraph/yg_prompt_api.h"
 #include "yamlgraph/yg_value.h"
 #include "yg_exec.h"
 #include "yg_http.h"
@@ -1016,6 +1017,219 @@ START_TEST(test_endpoint_urls)
 }
 END_TEST
 
+
+/* --- the prompt API (execute_prompt_async and friends) over HTTP ----------- */
+
+typedef struct {
+    int done;
+    int code;
+    yg_value_t *value;
+    char message[YG_ERROR_MESSAGE_MAX];
+    char tokens[1024];
+    int64_t t_done;
+    int64_t t0;
+} prompt_res_t;
+
+static void prompt_done(const yg_prompt_result_t *r, void *arg)
+{
+    prompt_res_t *p = arg;
+    p->done++;
+    p->code = r->code;
+    p->value = r->value ? yg_value_copy(r->value) : NULL;
+    snprintf(p->message, sizeof p->message, "%s", r->error.message);
+    p->t_done = zclock_mono() - p->t0;
+}
+
+static void prompt_token(const char *text, size_t len, void *arg)
+{
+    prompt_res_t *p = arg;
+    strncat(p->tokens, text, len);
+}
+
+static void batch_done(int code, const yg_value_t *results, const yg_error_t *error, void *arg)
+{
+    prompt_res_t *p = arg;
+    p->done++;
+    p->t_done = zclock_mono() - p->t0;
+    p->code = code;
+    p->value = results ? yg_value_copy(results) : NULL;
+    snprintf(p->message, sizeof p->message, "%s", error ? error->message : "");
+}
+
+static int prompt_check(zloop_t *loop, int timer_id, void *arg)
+{
+    prompt_res_t *p = arg;
+    return p->done ? -1 : 0;
+}
+
+static void prompt_wait(zloop_t *loop, prompt_res_t *p)
+{
+    int id = zloop_timer(loop, 2, 0, prompt_check, p);
+    zloop_start(loop);
+    zloop_timer_end(loop, id);
+    ck_assert_int_eq(p->done, 1);
+}
+
+START_TEST(test_prompt_api_async_and_stream)
+{
+    rig_t r;
+    rig_init(&r, 1);  /* sets the env; the prompt executor has its own client */
+    rig_destroy(&r);
+    const char *path = testutil_write_temp("greet.yaml", "system: Be terse.\nuser: \"Hello {name}, {n}\"\n");
+    zloop_t *loop = zloop_new();
+    yg_error_t err = {0};
+    yg_prompt_exec_t *ex = yg_prompt_exec_new(loop, NULL, &err);
+    ck_assert_ptr_nonnull(ex);
+    yg_value_t *vars = J("{\"name\": \"Ada\", \"n\": 3}");
+    yg_prompt_opts_t o = {.provider = "openai", .has_temperature = true, .temperature = 0.1};
+    prompt_res_t p = {.t0 = zclock_mono()};
+    int64_t id = yg_prompt_execute_async(ex, path, vars, &o, prompt_done, &p);
+    ck_assert_int_gt(id, 0);
+    ck_assert_int_eq(p.done, 0);
+    prompt_wait(loop, &p);
+    ck_assert_msg(p.code == YG_OK, "%s", p.message);
+    ck_assert_str_eq(yg_value_str(p.value), FIXED_REPLY);
+    yg_value_destroy(&p.value);
+    yg_value_t *last = control("GET", "/last");
+    ck_assert_str_eq(yg_value_str(yg_value_path(last, "body.messages.0.content", true)), "Be terse.");
+    ck_assert_str_eq(yg_value_str(yg_value_path(last, "body.messages.1.content", true)),
+                     "Hello Ada, 3");
+    ck_assert(yg_value_float(yg_value_path(last, "body.temperature", false)) == 0.1);
+    yg_value_destroy(&last);
+
+    /* Streaming: tokens in order, concatenating to the text. */
+    memset(&p, 0, sizeof p);
+    o.provider = "anthropic";
+    ck_assert_int_gt(yg_prompt_stream_async(ex, path, vars, &o, prompt_token, &p, prompt_done, &p), 0);
+    prompt_wait(loop, &p);
+    ck_assert_msg(p.code == YG_OK, "%s", p.message);
+    ck_assert_str_eq(p.tokens, FIXED_REPLY);
+    ck_assert_str_eq(yg_value_str(p.value), FIXED_REPLY);
+    yg_value_destroy(&p.value);
+
+    /* A missing variable fails through the callback, not synchronously. */
+    memset(&p, 0, sizeof p);
+    yg_value_t *partial = J("{\"name\": \"Ada\"}");
+    ck_assert_int_gt(yg_prompt_execute_async(ex, path, partial, &o, prompt_done, &p), 0);
+    ck_assert_int_eq(p.done, 0);
+    prompt_wait(loop, &p);
+    ck_assert_int_eq(p.code, YG_ETEMPLATE);
+    ck_assert_msg(strstr(p.message, "Missing required variable(s)") && strstr(p.message, ": n"),
+                  "%s", p.message);
+    yg_value_destroy(&partial);
+
+    /* An HTTP failure carries the provider's clear message. */
+    memset(&p, 0, sizeof p);
+    point("ANTHROPIC_BASE_URL", "", "fault=500");
+    ck_assert_int_gt(yg_prompt_execute_async(ex, path, vars, &o, prompt_done, &p), 0);
+    prompt_wait(loop, &p);
+    ck_assert_int_eq(p.code, YG_ELLM);
+    ck_assert_msg(strstr(p.message, "anthropic (model claude-haiku-4-5): HTTP 500"), "%s", p.message);
+    yg_value_destroy(&vars);
+    yg_prompt_exec_destroy(&ex);
+    zloop_destroy(&loop);
+}
+END_TEST
+
+START_TEST(test_prompt_api_structured_and_concurrent)
+{
+    rig_t r;
+    rig_init(&r, 1);
+    rig_destroy(&r);
+    /* testutil_write_temp's result is static storage: keep copies */
+    char *spath = strdup(testutil_write_temp(
+        "score.yaml", "user: \"Score {thing}\"\nschema:\n  name: Score\n  fields:\n"
+                      "    score: {type: int}\n    label: {type: str, default: none}\n"));
+    char *echo = strdup(testutil_write_temp("echo.yaml", "user: \"{q}\"\n"));
+    zloop_t *loop = zloop_new();
+    yg_error_t err = {0};
+    yg_prompt_exec_t *ex = yg_prompt_exec_new(loop, NULL, &err);
+    ck_assert_ptr_nonnull(ex);
+
+    /* Structured output is validated and defaults are filled in. */
+    point("OPENAI_BASE_URL", "/v1", "reply=%7B%22score%22%3A%207%7D");
+    yg_value_t *vars = J("{\"thing\": \"x\"}");
+    yg_prompt_opts_t o = {.provider = "openai"};
+    prompt_res_t p = {0};
+    ck_assert_int_gt(yg_prompt_execute_async(ex, spath, vars, &o, prompt_done, &p), 0);
+    prompt_wait(loop, &p);
+    ck_assert_msg(p.code == YG_OK, "%s", p.message);
+    ck_assert_int_eq(yg_value_int(yg_map_get(p.value, "score")), 7);
+    ck_assert_str_eq(yg_value_str(yg_map_get(p.value, "label")), "none");
+    yg_value_destroy(&p.value);
+    /* ... and a reply violating the schema is a validation error. */
+    memset(&p, 0, sizeof p);
+    point("OPENAI_BASE_URL", "/v1", "reply=%7B%22score%22%3A%20%22high%22%7D");
+    ck_assert_int_gt(yg_prompt_execute_async(ex, spath, vars, &o, prompt_done, &p), 0);
+    prompt_wait(loop, &p);
+    ck_assert_int_eq(p.code, YG_ESCHEMA);
+    ck_assert_msg(strstr(p.message, "score"), "%s", p.message);
+    yg_value_destroy(&vars);
+
+    /* Concurrent: results in input order although the first finishes last
+     * (entry 0 goes to the slow "openai" endpoint, entry 1 to "anthropic";
+     * echo=1 makes each reply the request body, so each result is
+     * recognisable). */
+    yg_value_t *va = J("{\"q\": \"a\"}");
+    yg_value_t *vb = J("{\"q\": \"b\"}");
+    yg_prompt_opts_t oa = {.provider = "anthropic"};
+    point("OPENAI_BASE_URL", "/v1", "echo=1&delay_ms=300");
+    point("ANTHROPIC_BASE_URL", "", "echo=1");
+    yg_prompt_spec_t specs[2] = {{echo, va, &o}, {echo, vb, &oa}};
+    memset(&p, 0, sizeof p);
+    p.t0 = zclock_mono();
+    ck_assert_int_gt(yg_prompts_execute_concurrent_async(ex, specs, 2, batch_done, &p), 0);
+    prompt_wait(loop, &p);
+    ck_assert_msg(p.code == YG_OK, "%s", p.message);
+    ck_assert_int_ge(p.t_done, 300);
+    ck_assert_uint_eq(yg_list_size(p.value), 2);
+    const char *r0 = yg_value_str(yg_list_get(p.value, 0));
+    const char *r1 = yg_value_str(yg_list_get(p.value, 1));
+    ck_assert_msg(r0 && strstr(r0, "\"content\":\"a\"") && strstr(r0, "\"temperature\""), "%s", r0);
+    ck_assert_msg(r1 && strstr(r1, "\"content\":\"b\"") && strstr(r1, "\"max_tokens\""), "%s", r1);
+    yg_value_destroy(&p.value);
+
+    /* The blocking wrapper gives the same order. */
+    yg_value_t *results = NULL;
+    ck_assert_int_eq(yg_prompts_execute_concurrent(specs, 2, &results, &err), YG_OK);
+    ck_assert_uint_eq(yg_list_size(results), 2);
+    ck_assert_ptr_nonnull(strstr(yg_value_str(yg_list_get(results, 0)), "\"content\":\"a\""));
+    ck_assert_ptr_nonnull(strstr(yg_value_str(yg_list_get(results, 1)), "\"content\":\"b\""));
+    yg_value_destroy(&results);
+
+    /* The first failure fails the batch. */
+    yg_prompt_spec_t bad[2] = {{echo, va, &o}, {"no-such-prompt", vb, &o}};
+    ck_assert_int_eq(yg_prompts_execute_concurrent(bad, 2, &results, &err), YG_ENOTFOUND);
+    ck_assert_ptr_null(results);
+    ck_assert_msg(strstr(err.message, "prompt 2 of 2") && strstr(err.message, "not found"), "%s",
+                  err.message);
+
+    /* Blocking single call. */
+    point("OPENAI_BASE_URL", "/v1", NULL);
+    yg_value_t *one = NULL;
+    ck_assert_int_eq(yg_prompt_execute(echo, va, &o, &one, &err), YG_OK);
+    ck_assert_str_eq(yg_value_str(one), FIXED_REPLY);
+    yg_value_destroy(&one);
+
+    /* Cancel: no callback afterwards. */
+    point("OPENAI_BASE_URL", "/v1", "delay_ms=2000");
+    memset(&p, 0, sizeof p);
+    int64_t id = yg_prompt_execute_async(ex, echo, va, &o, prompt_done, &p);
+    ck_assert_int_eq(yg_prompt_exec_active(ex), 1);
+    ck_assert_int_eq(yg_prompt_cancel(ex, id), YG_OK);
+    ck_assert_int_eq(yg_prompt_cancel(ex, id), YG_ENOTFOUND);
+    ck_assert_int_eq(yg_prompt_exec_active(ex), 0);
+    ck_assert_int_eq(p.done, 0);
+
+    yg_value_destroy(&va);
+    yg_value_destroy(&vb);
+    free(spath);
+    free(echo);
+    yg_prompt_exec_destroy(&ex);
+    zloop_destroy(&loop);
+}
+END_TEST
+
 static Suite *http_providers_suite(void)
 {
     Suite *s = suite_create("http_providers");
@@ -1043,6 +1257,8 @@ static Suite *http_providers_suite(void)
     tcase_add_test(tc, test_slow_reply_does_not_block);
     tcase_add_test(tc, test_http_layer_errors);
     tcase_add_test(tc, test_endpoint_urls);
+    tcase_add_test(tc, test_prompt_api_async_and_stream);
+    tcase_add_test(tc, test_prompt_api_structured_and_concurrent);
     suite_add_tcase(s, tc);
     return s;
 }
