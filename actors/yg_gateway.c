@@ -905,8 +905,9 @@ static void answer_graphs(gw_t *self, gw_client_t *c, const yg_value_t *id, bool
     client_push(self, c, r, delim);
 }
 
-/* Validate a decoded request map and answer or forward it. */
-static void handle_request(gw_t *self, gw_client_t *c, const yg_value_t *body, bool delim)
+/* Check v, id and type.  Returns the index in REQUEST_TYPES, or -1 after
+ * answering with an error. */
+static int check_envelope(gw_t *self, gw_client_t *c, const yg_value_t *body, bool delim)
 {
     const yg_value_t *id = yg_map_get(body, "id");
     yg_type_t idt = yg_value_type(id);
@@ -916,57 +917,55 @@ static void handle_request(gw_t *self, gw_client_t *c, const yg_value_t *body, b
                     "missing or invalid request id 'id' (a string of 1 to %d bytes or an "
                     "integer)",
                     YG_GW_ID_MAX);
-        return;
+        return -1;
     }
     const yg_value_t *v = yg_map_get(body, "v");
     if (yg_value_type(v) != YG_INT) {
         reply_error(self, c, id, delim, YG_EPROTO,
                     "missing or invalid protocol version 'v' (this server speaks %d)",
                     YG_PROTOCOL_VERSION);
-        return;
+        return -1;
     }
     if (yg_value_int(v) != YG_PROTOCOL_VERSION) {
         reply_error(self, c, id, delim, YG_EPROTO,
                     "unsupported protocol version %" PRId64 " (this server speaks %d)",
                     yg_value_int(v), YG_PROTOCOL_VERSION);
-        return;
+        return -1;
     }
     const char *tname = yg_value_str(yg_map_get(body, "type"));
-    size_t ti = 0;
-    while (tname && ti < REQUEST_TYPES_COUNT && strcmp(REQUEST_TYPES[ti].name, tname) != 0)
-        ti++;
-    if (!tname || ti == REQUEST_TYPES_COUNT) {
-        if (tname)
-            reply_error(self, c, id, delim, YG_EPROTO, "unknown request type '%.64s'", tname);
-        else
-            reply_error(self, c, id, delim, YG_EPROTO, "missing or invalid request 'type'");
-        return;
-    }
+    for (size_t ti = 0; tname && ti < REQUEST_TYPES_COUNT; ti++)
+        if (strcmp(REQUEST_TYPES[ti].name, tname) == 0)
+            return (int)ti;
+    if (tname)
+        reply_error(self, c, id, delim, YG_EPROTO, "unknown request type '%.64s'", tname);
+    else
+        reply_error(self, c, id, delim, YG_EPROTO, "missing or invalid request 'type'");
+    return -1;
+}
+
+/* Check the fields of a request type; fills msg and returns the code. */
+static int check_schema(const yg_value_t *body, size_t ti, char *msg, size_t size)
+{
     req_type_t type = REQUEST_TYPES[ti].type;
-    char msg[512];
-    int rc = check_fields(body, REQUEST_TYPES[ti].fields, msg, sizeof msg);
+    int rc = check_fields(body, REQUEST_TYPES[ti].fields, msg, size);
     if (rc == YG_OK && type == R_CANCEL && !yg_map_has(body, "target") &&
         !yg_map_has(body, "thread")) {
-        snprintf(msg, sizeof msg, "cancel needs 'target' (a request id) or 'thread'");
+        snprintf(msg, size, "cancel needs 'target' (a request id) or 'thread'");
         rc = YG_EINVAL;
     }
     if (rc == YG_OK && type == R_STREAM && yg_value_bool(yg_map_get(body, "resume")) &&
         (!yg_map_has(body, "value") || !yg_map_has(body, "thread"))) {
-        snprintf(msg, sizeof msg, "a stream with resume: true needs 'thread' and 'value'");
+        snprintf(msg, size, "a stream with resume: true needs 'thread' and 'value'");
         rc = YG_EINVAL;
     }
-    if (rc != YG_OK) {
-        reply_error(self, c, id, delim, rc, "%s request: %s", tname, msg);
-        return;
-    }
-    if (type == R_PING) {
-        answer_ping(self, c, id, delim);
-        return;
-    }
-    if (type == R_GRAPHS) {
-        answer_graphs(self, c, id, delim);
-        return;
-    }
+    return rc;
+}
+
+/* Record a valid request as pending and queue it for the coordinator. */
+static void forward_request(gw_t *self, gw_client_t *c, const yg_value_t *body, req_type_t type,
+                            bool delim)
+{
+    const yg_value_t *id = yg_map_get(body, "id");
     char idkey[GW_KEY_MAX];
     id_key(id, idkey, sizeof idkey);
     if (zhashx_lookup(c->ids, idkey)) {
@@ -974,9 +973,10 @@ static void handle_request(gw_t *self, gw_client_t *c, const yg_value_t *body, b
                     "request id already in flight on this connection; use a fresh id");
         return;
     }
-    if (c->inflight >= self->opts.max_inflight || zhashx_size(self->pending) >= self->opts.max_pending) {
-        reply_error(self, c, id, delim, YG_EBUSY, "too many requests in flight (limit %zu per client)",
-                    self->opts.max_inflight);
+    if (c->inflight >= self->opts.max_inflight ||
+        zhashx_size(self->pending) >= self->opts.max_pending) {
+        reply_error(self, c, id, delim, YG_EBUSY,
+                    "too many requests in flight (limit %zu per client)", self->opts.max_inflight);
         return;
     }
     int64_t run_req = 0;
@@ -1017,6 +1017,31 @@ static void handle_request(gw_t *self, gw_client_t *c, const yg_value_t *body, b
     zhashx_insert(c->ids, p->idkey, p);
     c->inflight++;
     back_push(self, fwd);
+}
+
+/* Validate a decoded request map and answer or forward it. */
+static void handle_request(gw_t *self, gw_client_t *c, const yg_value_t *body, bool delim)
+{
+    int ti = check_envelope(self, c, body, delim);
+    if (ti < 0)
+        return;
+    const yg_value_t *id = yg_map_get(body, "id");
+    char msg[512];
+    int rc = check_schema(body, (size_t)ti, msg, sizeof msg);
+    if (rc != YG_OK) {
+        reply_error(self, c, id, delim, rc, "%s request: %s", REQUEST_TYPES[ti].name, msg);
+        return;
+    }
+    switch (REQUEST_TYPES[ti].type) {
+    case R_PING:
+        answer_ping(self, c, id, delim);
+        break;
+    case R_GRAPHS:
+        answer_graphs(self, c, id, delim);
+        break;
+    default:
+        forward_request(self, c, body, REQUEST_TYPES[ti].type, delim);
+    }
 }
 
 /* Check and decode one client frame, then handle it. */
