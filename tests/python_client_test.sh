@@ -12,6 +12,7 @@ YG="${1:?usage: python_client_test.sh PATH/TO/yamlgraph}"
 YG="$(cd "$(dirname "$YG")" && pwd)/$(basename "$YG")"
 SRC="${YG_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 TMP="$(mktemp -d /tmp/yg-pyclient-test.XXXXXX)"
+export PYTHONDONTWRITEBYTECODE=1 # keep the source tree clean
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do

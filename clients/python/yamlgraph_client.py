@@ -271,7 +271,7 @@ class AsyncClient(_Base):
             self._reader = asyncio.ensure_future(self._read_loop())
         rid, frame = self._new_request(rtype, fields)
         timeout = self.timeout if timeout is None else timeout
-        loop = asyncio.get_event_loop()
+        loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         q = asyncio.Queue()
         self._queues[rid] = q
