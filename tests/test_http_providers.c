@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "yamlgraph/yg_prompt_api.h"
 #include "yamlgraph/yg_value.h"
 #include "yg_exec.h"
+#include "yg_graph.h"
 #include "yg_http.h"
 #include "yg_llm_http.h"
 #include "yg_provider.h"
@@ -1230,6 +1232,151 @@ START_TEST(test_prompt_api_structured_and_concurrent)
 }
 END_TEST
 
+
+/* --- through the node executor: llm nodes of a real graph over HTTP -------- */
+
+static const char *E2E_GRAPH =
+    "version: \"1.0\"\n"
+    "name: e2e-http\n"
+    "prompts_dir: prompts\n"
+    "prompts_relative: true\n"
+    "state:\n  q: str\n  answer: str\n  streamed: str\n  verdict: any\n  broken: str\n"
+    "nodes:\n"
+    "  ask: {type: llm, prompt: ask, provider: openai, variables: {q: \"{state.q}\"}, state_key: answer}\n"
+    "  talk: {type: llm, prompt: ask, provider: anthropic, stream: true, variables: {q: \"{state.q}\"},"
+    " state_key: streamed}\n"
+    "  judge: {type: llm, prompt: judge, provider: anthropic, state_key: verdict}\n"
+    "  broken: {type: llm, prompt: ask, provider: openai, variables: {q: \"{state.q}\"},"
+    " state_key: broken, timeout: 5}\n"
+    "edges:\n"
+    "  - {from: START, to: ask}\n  - {from: ask, to: talk}\n  - {from: talk, to: judge}\n"
+    "  - {from: judge, to: broken}\n  - {from: broken, to: END}\n";
+
+typedef struct {
+    bool done;
+    yg_task_status_t status;
+    yg_value_t *update;
+    yg_value_t *error;
+    char tokens[1024];
+    int ntokens;
+} task_res_t;
+
+static void e2e_done(yg_task_t *task, const yg_task_result_t *r, void *arg)
+{
+    task_res_t *t = arg;
+    t->done = true;
+    t->status = r->status;
+    t->update = r->update ? yg_value_copy(r->update) : NULL;
+    t->error = r->error ? yg_value_copy(r->error) : NULL;
+}
+
+static void e2e_event(void *hook_arg, yg_task_t *task, const char *kind, const char *text, size_t len)
+{
+    task_res_t *t = hook_arg;
+    if (strcmp(kind, "token") == 0) {
+        strncat(t->tokens, text, len);
+        t->ntokens++;
+    }
+}
+
+static int e2e_check(zloop_t *loop, int timer_id, void *arg)
+{
+    return ((task_res_t *)arg)->done ? -1 : 0;
+}
+
+static void e2e_write(const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void e2e_run(rig_t *r, const yg_graph_t *g, const char *node, task_res_t *t)
+{
+    memset(t, 0, sizeof *t);
+    yg_exec_env_t env = {.ev = r->ev, .graph = g, .llm = r->client, .event = e2e_event,
+                         .hook_arg = t};
+    yg_value_t *input = J("{\"q\": \"question 7\"}");
+    yg_task_spec_t spec = {.run = 1, .id = 1, .step = 0, .input = input};
+    const yg_node_t *n = yg_graph_node(g, node);
+    ck_assert_ptr_nonnull(n);
+    yg_task_t *task = yg_task_new(&env, n, &spec, e2e_done, t);
+    ck_assert_ptr_nonnull(task);
+    yg_task_start(task);
+    int id = zloop_timer(r->loop, 2, 0, e2e_check, t);
+    zloop_start(r->loop);
+    zloop_timer_end(r->loop, id);
+    ck_assert_msg(t->done, "node %s did not finish", node);
+    yg_task_destroy(&task);
+    yg_value_destroy(&input);
+}
+
+START_TEST(test_llm_nodes_end_to_end)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/e2e", testutil_temp_dir());
+    mkdir(dir, 0755);
+    char pdir[600];
+    snprintf(pdir, sizeof pdir, "%s/prompts", dir);
+    mkdir(pdir, 0755);
+    e2e_write(dir, "graph.yaml", E2E_GRAPH);
+    e2e_write(pdir, "ask.yaml", "system: Answer briefly.\nuser: \"{q}\"\n");
+    e2e_write(pdir, "judge.yaml", "user: Judge it.\noutput_schema:\n  type: object\n"
+                                  "  properties:\n    score: {type: integer}\n"
+                                  "    note: {type: string}\n  required: [score]\n");
+    char path[700];
+    snprintf(path, sizeof path, "%s/graph.yaml", dir);
+    yg_error_t err = {0};
+    yg_graph_t *g = yg_graph_load(path, &err);
+    ck_assert_msg(g != NULL, "%s:%d: %s", err.file, err.line, err.message);
+
+    rig_t r;
+    rig_init(&r, 1);
+    task_res_t t;
+    /* A plain llm node: the reply becomes state_key. */
+    e2e_run(&r, g, "ask", &t);
+    ck_assert_int_eq(t.status, YG_TASK_OK);
+    ck_assert_str_eq(yg_value_str(yg_map_get(t.update, "answer")), FIXED_REPLY);
+    yg_value_t *last = control("GET", "/last");
+    ck_assert_str_eq(yg_value_str(yg_value_path(last, "body.messages.1.content", true)), "question 7");
+    yg_value_destroy(&last);
+    yg_value_destroy(&t.update);
+
+    /* stream: true -> token events in order, the text also in state_key. */
+    e2e_run(&r, g, "talk", &t);
+    ck_assert_int_eq(t.status, YG_TASK_OK);
+    ck_assert_int_eq(t.ntokens, 9);
+    ck_assert_str_eq(t.tokens, FIXED_REPLY);
+    ck_assert_str_eq(yg_value_str(yg_map_get(t.update, "streamed")), FIXED_REPLY);
+    yg_value_destroy(&t.update);
+
+    /* Structured output through Anthropic's forced tool, validated. */
+    point("ANTHROPIC_BASE_URL", "", "reply=%7B%22score%22%3A%204%7D");
+    e2e_run(&r, g, "judge", &t);
+    ck_assert_msg(t.status == YG_TASK_OK, "judge failed");
+    ck_assert_int_eq(yg_value_int(yg_value_path(t.update, "verdict.score", false)), 4);
+    ck_assert(yg_value_is_null(yg_value_path(t.update, "verdict.note", false)));
+    yg_value_destroy(&t.update);
+
+    /* A provider failure becomes the node's error record (no on_error:
+     * spec 4.3), naming provider, model and status. */
+    point("OPENAI_BASE_URL", "/v1", "fault=500");
+    e2e_run(&r, g, "broken", &t);
+    ck_assert_int_eq(t.status, YG_TASK_OK);
+    ck_assert(!yg_map_has(t.update, "broken"));
+    const char *msg = yg_value_str(yg_value_path(t.update, "errors.0.message", true));
+    ck_assert_msg(msg && strstr(msg, "openai (model gpt-4o): HTTP 500"), "%s", msg ? msg : "(none)");
+    yg_value_destroy(&t.update);
+    yg_value_destroy(&t.error);
+
+    rig_destroy(&r);
+    yg_graph_destroy(&g);
+}
+END_TEST
+
 static Suite *http_providers_suite(void)
 {
     Suite *s = suite_create("http_providers");
@@ -1259,6 +1406,7 @@ static Suite *http_providers_suite(void)
     tcase_add_test(tc, test_endpoint_urls);
     tcase_add_test(tc, test_prompt_api_async_and_stream);
     tcase_add_test(tc, test_prompt_api_structured_and_concurrent);
+    tcase_add_test(tc, test_llm_nodes_end_to_end);
     suite_add_tcase(s, tc);
     return s;
 }
