@@ -1,6 +1,6 @@
 /*
- * yg_redis_loop.c - hiredis async context on a zloop: pollers, batched
- * writes, command deadlines, reconnects (see yg_redis_loop.h).
+ * yg_redis_loop.c - hiredis async context on a zloop: pollers, writes,
+ * command deadlines, reconnects (see yg_redis_loop.h).
  *
  * Connection states:
  *   IDLE        no context; a reconnect timer is armed (unless destroying)
@@ -28,13 +28,16 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
 #include <hiredis/async.h>
+#include <hiredis/sds.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* Largest SELECT index accepted in a URL (Redis' default is 16 databases;
  * a bigger configured count is possible, a negative or huge one is not). */
@@ -71,7 +74,7 @@ struct yg_redis {
     short polled;         /* events of the registered poller, 0 = none */
     bool want_read;
     bool want_write_poll; /* hiredis waits for POLLOUT (connecting, or buffer full) */
-    bool want_flush;      /* output queued: write it on the next loop turn */
+    bool write_failed;    /* our send() failed: drop the connection from the kick */
     bool in_write;        /* inside redisAsyncHandleWrite */
     bool connect_failed;  /* the last attempt failed: fail unsent commands */
     bool drop_connection; /* a prelude failed: free the context from the kick */
@@ -483,10 +486,10 @@ static void poll_update(yg_redis_t *self)
     self->polled_fd = self->fd;
 }
 
-/* Write queued output.  A write to a connection the server closed raises
- * SIGPIPE, which would kill the process: block it on this thread for the
- * write and swallow one it caused (the write then fails with EPIPE and
- * hiredis drops the connection). */
+/* Let hiredis write (only while its connect completes: it detects the
+ * connection there and the handshake goes out).  A write to a connection
+ * the server closed raises SIGPIPE, which would kill the process: block it
+ * on this thread for the write and swallow one it caused. */
 static void handle_write(yg_redis_t *self, redisAsyncContext *ac)
 {
     sigset_t pipe_set, old, pending;
@@ -504,6 +507,38 @@ static void handle_write(yg_redis_t *self, redisAsyncContext *ac)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Send hiredis' output buffer ourselves once connected: at once, with
+ * MSG_NOSIGNAL, and without letting hiredis free the context from here
+ * (an error is acted on from the kick, outside any caller's stack). */
+static void flush_output(yg_redis_t *self)
+{
+    redisContext *c = &self->ac->c;
+    size_t len = sdslen(c->obuf);
+    ssize_t n = len ? send(c->fd, c->obuf, len, MSG_NOSIGNAL) : 0;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        snprintf(self->last_error, sizeof self->last_error, "send: %s", strerror(errno));
+        self->write_failed = true;
+        self->want_write_poll = false;
+        poll_update(self);
+        arm_kick(self);
+        return;
+    }
+    if (n > 0 && (size_t)n == len) {
+        sds empty = sdsempty();
+        if (empty) {
+            sdsfree(c->obuf);
+            c->obuf = empty;
+        } else {
+            sdsrange(c->obuf, (int)n, -1);
+        }
+    } else if (n > 0) {
+        sdsrange(c->obuf, (int)n, -1);
+    }
+    /* Whatever is left waits for the socket to become writable. */
+    self->want_write_poll = sdslen(c->obuf) > 0;
+    poll_update(self);
+}
+
 static int on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     if (!live_has(arg))
@@ -514,8 +549,12 @@ static int on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
         return 0; /* a stale poll result for a context already gone */
     if (item->revents & (ZMQ_POLLIN | ZMQ_POLLERR))
         redisAsyncHandleRead(ac);
-    if (self->ac == ac && (item->revents & ZMQ_POLLOUT))
-        handle_write(self, ac);
+    if (self->ac == ac && (item->revents & ZMQ_POLLOUT)) {
+        if (self->state >= CONN_HANDSHAKE && !self->write_failed)
+            flush_output(self);
+        else if (self->state == CONN_CONNECTING)
+            handle_write(self, ac);
+    }
     return 0;
 }
 
@@ -539,10 +578,9 @@ static void ev_add_write(void *privdata)
 {
     yg_redis_t *self = privdata;
     if (self->state >= CONN_HANDSHAKE && !self->in_write) {
-        /* Output was queued: write it once this loop turn is over, with
-         * whatever else gets queued meanwhile. */
-        self->want_flush = true;
-        arm_kick(self);
+        /* A command was queued: send it now (errors act from the kick). */
+        if (!self->write_failed)
+            flush_output(self);
         return;
     }
     self->want_write_poll = true;
@@ -565,7 +603,7 @@ static void ev_cleanup(void *privdata)
         snprintf(self->last_error, sizeof self->last_error, "%s", ac->errstr);
     bool was_connected = self->state >= CONN_HANDSHAKE;
     self->ac = NULL;
-    self->want_read = self->want_write_poll = self->want_flush = false;
+    self->want_read = self->want_write_poll = self->write_failed = false;
     poll_update(self);
     self->fd = -1;
     self->state = CONN_IDLE;
@@ -706,7 +744,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             snprintf(message, sizeof message, "redis connection to %s closed", self->endpoint);
         else
             snprintf(message, sizeof message, "connection to redis at %s lost: %s",
-                     self->endpoint, ac->errstr[0] ? ac->errstr : "closed by the server");
+                     self->endpoint, ac->errstr[0]       ? ac->errstr
+                                     : self->last_error[0] ? self->last_error
+                                                           : "closed by the server");
         cmd_deliver(self, cmd, status, NULL, message);
     }
     cmd_free(cmd);
@@ -752,12 +792,11 @@ static void start_connect(yg_redis_t *self)
     arm_tick(self);
 }
 
-/* Deferred work: write batched output, act on state changes. */
+/* Deferred work: act on state changes (drops, failed connects). */
 static void service(yg_redis_t *self)
 {
-    if (self->drop_connection && self->ac) {
+    if ((self->drop_connection || self->write_failed) && self->ac)
         drop_context(self, YG_EIO);
-    }
     if (self->connect_failed && self->state == CONN_IDLE) {
         self->connect_failed = false;
         char message[REDIS_ERROR_MAX + REDIS_ENDPOINT_MAX + 64];
@@ -767,10 +806,6 @@ static void service(yg_redis_t *self)
     }
     if (self->ac && self->state == CONN_READY)
         send_unsent(self);
-    if (self->ac && self->want_flush) {
-        self->want_flush = false;
-        handle_write(self, self->ac);
-    }
     if (self->head || self->state == CONN_CONNECTING)
         arm_tick(self);
 }

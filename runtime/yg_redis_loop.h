@@ -5,9 +5,10 @@
  * adapter for zloop; this class supplies them.  One yg_redis_t is one
  * connection (TCP or unix socket) owned by the thread that runs its zloop:
  *
- *  - the socket is a zloop poller; writes are batched once per loop turn
- *    (every command issued during one turn leaves in one write), and a
- *    POLLOUT poller exists only while the kernel buffer is full;
+ *  - the socket is a zloop poller; a command is written as soon as it is
+ *    issued (send with MSG_NOSIGNAL: a closed connection cannot raise
+ *    SIGPIPE), and a POLLOUT poller exists only while the kernel buffer is
+ *    full;
  *  - any number of commands may be in flight (pipelining); replies come
  *    back in order;
  *  - every command has a deadline (yg_redis_set_timeout).  When the oldest

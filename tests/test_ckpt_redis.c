@@ -1154,6 +1154,73 @@ START_TEST(test_destroy_in_flight)
 }
 END_TEST
 
+/* Commands written to a connection the server already closed: the write
+ * fails (EPIPE) without killing the process with SIGPIPE (default
+ * disposition here), and the operations fail with YG_EIO. */
+START_TEST(test_no_sigpipe)
+{
+    signal(SIGPIPE, SIG_DFL);
+    redis_server_t server;
+    start_server(&server);
+    zloop_t *loop = zloop_new();
+    yg_ckpt_t *store = make_store(loop, &server, NULL, 0);
+    yg_checkpoint_t *a = make_ckpt("s", "", -1, "{\"x\":1}", NULL);
+    save_sync(store, loop, a);
+    redis_server_stop(&server);
+    redis_util_sleep_ms(50); /* the FIN arrives; the loop does not run */
+    ctx_t ctx = {0};
+    for (int i = 0; i < 3; i++) {
+        ctx.pending++;
+        ck_assert_int_eq(yg_ckpt_load_latest(store, "s", "", on_load, &ctx), YG_OK);
+        redis_util_sleep_ms(20); /* the RST arrives: the next send gets EPIPE */
+    }
+    wait_all(loop, &ctx);
+    ck_assert_int_eq(ctx.errors, 3);
+    ck_assert_int_eq(ctx.status, YG_EIO);
+    ctx_reset(&ctx);
+    yg_checkpoint_destroy(&a);
+    yg_ckpt_destroy(&store);
+    zloop_destroy(&loop);
+}
+END_TEST
+
+/* AUTH and SELECT from the URL run before anything else; a failing
+ * handshake fails the operations with the server's message. */
+START_TEST(test_url_db_and_auth)
+{
+    redis_server_t server;
+    start_server(&server);
+    zloop_t *loop = zloop_new();
+    char url[128];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", server.port);
+    yg_error_t err = {0};
+    yg_ckpt_t *store = yg_ckpt_redis_new(loop, url, NULL, 0, &err);
+    ck_assert_msg(store != NULL, "%s", err.message);
+    yg_checkpoint_t *a = make_ckpt("db", "", -1, "{\"x\":1}", NULL);
+    save_sync(store, loop, a);
+    ck_assert_int_eq(count_keys(&server, "*"), 0); /* db 0 untouched */
+    ck_assert_int_eq(redis_util_integer(&server, "EVAL %s 0", "redis.call('SELECT', 3) "
+                                                            "return #redis.call('KEYS', '*')"),
+                     4);
+    yg_ckpt_destroy(&store);
+
+    snprintf(url, sizeof url, "redis://:wrong@127.0.0.1:%d", server.port);
+    store = yg_ckpt_redis_new(loop, url, NULL, 0, &err);
+    ck_assert_msg(store != NULL, "%s", err.message);
+    ctx_t ctx = {.pending = 1};
+    ck_assert_int_eq(yg_ckpt_load_latest(store, "db", "", on_load, &ctx), YG_OK);
+    wait_all(loop, &ctx);
+    ck_assert_int_eq(ctx.status, YG_EIO);
+    ck_assert_msg(strstr(ctx.message, "handshake failed") && strstr(ctx.message, "AUTH"),
+                  "message: %s", ctx.message);
+    ctx_reset(&ctx);
+    yg_ckpt_destroy(&store);
+    yg_checkpoint_destroy(&a);
+    zloop_destroy(&loop);
+    redis_server_stop(&server);
+}
+END_TEST
+
 START_TEST(test_open_spec)
 {
     redis_server_t server;
@@ -1196,6 +1263,8 @@ static Suite *redis_suite(void)
     tcase_add_test(tc, test_reconnect_after_restart);
     tcase_add_test(tc, test_unreachable);
     tcase_add_test(tc, test_destroy_in_flight);
+    tcase_add_test(tc, test_no_sigpipe);
+    tcase_add_test(tc, test_url_db_and_auth);
     tcase_add_test(tc, test_open_spec);
     suite_add_tcase(s, tc);
     return s;
