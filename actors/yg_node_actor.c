@@ -4,11 +4,39 @@
 #include "yg_node_actor.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "yg_exec.h"
+#include "yg_llm_http.h"
 #include "yg_msg.h"
+#include "yg_msgpack.h"
+
+/* Outgoing messages are packed straight into one reusable buffer that
+ * starts with room for an array32 header (0xdd + 4-byte count): a batch is
+ * sent as [header, messages...], a single message without the header. */
+#define ACTOR_BATCH_HEADER 5
+/* A batch buffer that grew past this is released after the flush instead
+ * of being kept for reuse. */
+#define ACTOR_BUFFER_KEEP (1024u * 1024u)
+
+/* Adaptive spin-before-block (docs/architecture.md, "Performance").  After
+ * a wake-up that answered every task synchronously, the actor polls its
+ * socket without blocking for up to a budget before going back to sleep:
+ * when the coordinator's next task comes back within microseconds (a loop
+ * such as W2) this saves the thread's sleep/wake (~15-30 us on a VM).  A
+ * spin that catches a message restores the full budget; one that expires
+ * halves it; below the minimum spinning stops, and is probed again every
+ * ACTOR_SPIN_PROBE wake-ups.  Never spins while idle (only right after it
+ * sent results) or with tasks in flight (their I/O runs in the loop). */
+#define ACTOR_SPIN_MAX_NS 50000
+#define ACTOR_SPIN_MIN_NS 4000
+#define ACTOR_SPIN_PROBE 64
+/* Longest stretch spent handling messages caught by spinning before the
+ * loop gets control back (timers, the pipe). */
+#define ACTOR_SPIN_SESSION_NS 2000000
 
 /* One task: queued (msg set, task NULL) or in flight (task set). */
 typedef struct slot {
@@ -56,7 +84,12 @@ typedef struct node_actor {
     slot_list_t inflight;
     slot_list_t queue;
     bool pumping;
-    yg_value_t *outbox;          /* list of messages not yet sent */
+    msgpack_sbuffer obuf;        /* packed messages not yet sent (see ACTOR_BATCH_HEADER) */
+    msgpack_packer opk;          /* packs into obuf */
+    size_t ocount;               /* messages in obuf */
+    bool sent;                   /* a batch went out since the last spin decision */
+    int64_t spin_ns;             /* current spin budget (0: not spinning) */
+    unsigned spin_skipped;       /* wake-ups without spinning since the last probe */
     yg_timer_t *flush_timer;
     pending_body_t *pending;     /* bodies refused with EAGAIN, in order */
     pending_body_t *pending_tail;
@@ -134,39 +167,69 @@ static void actor_send_pending(node_actor_t *self)
     }
 }
 
-/* Encode the outbox (one map, or an array for a batch) and send it. */
+static void obuf_reset(node_actor_t *self)
+{
+    static const char zeros[ACTOR_BATCH_HEADER] = {0};
+    if (self->obuf.alloc > ACTOR_BUFFER_KEEP) {
+        msgpack_sbuffer_destroy(&self->obuf);
+        msgpack_sbuffer_init(&self->obuf);
+    }
+    self->obuf.size = 0;
+    self->ocount = 0;
+    msgpack_sbuffer_write(&self->obuf, zeros, sizeof zeros); /* failure shows at the next pack */
+}
+
+/* Send the packed batch (one message, or an array for several). */
 static void actor_flush(node_actor_t *self)
 {
     yg_evloop_cancel(self->ev, &self->flush_timer);
-    size_t n = yg_list_size(self->outbox);
+    size_t n = self->ocount;
     if (n == 0)
         return;
-    yg_value_t *body = n == 1 ? yg_value_ref(yg_list_get(self->outbox, 0)) : self->outbox;
-    char *data = NULL;
-    size_t size = 0;
-    int rc = yg_msgpack_encode(body, &data, &size);
-    if (n == 1)
-        yg_value_destroy(&body);
-    yg_value_destroy(&self->outbox);
-    self->outbox = yg_list_new();
-    if (rc != YG_OK) {
-        zsys_error("node actor %s: cannot encode %zu messages (%s)", self->args->node->name, n,
-                   yg_strerror(rc));
-        free(data);
-        return;
+    char *data = self->obuf.data;
+    size_t size = self->obuf.size;
+    if (n == 1) {
+        data += ACTOR_BATCH_HEADER;
+        size -= ACTOR_BATCH_HEADER;
+    } else {
+        data[0] = (char)0xdd;
+        data[1] = (char)(n >> 24);
+        data[2] = (char)(n >> 16);
+        data[3] = (char)(n >> 8);
+        data[4] = (char)n;
     }
+    self->sent = true;
+    if (!self->pending) {
+        if (zmq_send(zsock_resolve(self->dealer), data, size, ZMQ_DONTWAIT) >= 0) {
+            obuf_reset(self);
+            return;
+        }
+        if (zmq_errno() != EAGAIN && zmq_errno() != EINTR) {
+            zsys_error("node actor %s: send failed: %s", self->args->node->name,
+                       zmq_strerror(zmq_errno()));
+            obuf_reset(self);
+            return;
+        }
+    }
+    /* refused (coordinator busy) or older bodies still waiting: keep a copy */
     pending_body_t *b = calloc(1, sizeof *b);
-    if (!b) {
-        free(data);
+    char *copy = b ? malloc(size) : NULL;
+    if (!copy) {
+        zsys_error("node actor %s: out of memory; %zu messages dropped", self->args->node->name,
+                   n);
+        free(b);
+        obuf_reset(self);
         return;
     }
-    b->data = data;
+    memcpy(copy, data, size);
+    b->data = copy;
     b->size = size;
     if (self->pending_tail)
         self->pending_tail->next = b;
     else
         self->pending = b;
     self->pending_tail = b;
+    obuf_reset(self);
     actor_send_pending(self);
 }
 
@@ -177,19 +240,70 @@ static void actor_on_flush_timer(void *arg)
     actor_flush(self);
 }
 
-/* Queue one outgoing message (takes ownership); flushed at the end of the
- * current wake-up, or at once when the batch is full. */
+/* One message was packed into the batch: flush at the end of the current
+ * wake-up, or at once when the batch is full. */
+static void actor_posted(node_actor_t *self)
+{
+    self->ocount++;
+    if (self->ocount >= YG_MSG_BATCH_MAX)
+        actor_flush(self);
+    else if (!self->flush_timer)
+        self->flush_timer = yg_evloop_timer(self->ev, 0, actor_on_flush_timer, self);
+}
+
+/* Queue one outgoing message (takes ownership). */
 static void actor_post(node_actor_t *self, yg_value_t *msg)
 {
     if (!msg)
         return;
-    if (!self->outbox)
-        self->outbox = yg_list_new();
-    yg_list_append(self->outbox, msg);
-    if (yg_list_size(self->outbox) >= YG_MSG_BATCH_MAX)
-        actor_flush(self);
-    else if (!self->flush_timer)
-        self->flush_timer = yg_evloop_timer(self->ev, 0, actor_on_flush_timer, self);
+    size_t before = self->obuf.size;
+    int rc = before >= ACTOR_BATCH_HEADER ? yg_msgpack_pack_value(&self->opk, msg) : YG_ENOMEM;
+    yg_value_destroy(&msg);
+    if (rc != YG_OK) {
+        self->obuf.size = before < ACTOR_BATCH_HEADER ? 0 : before; /* drop the partial message */
+        zsys_error("node actor %s: cannot encode a message (%s)", self->args->node->name,
+                   yg_strerror(rc));
+        if (before < ACTOR_BATCH_HEADER)
+            obuf_reset(self);
+        return;
+    }
+    actor_posted(self);
+}
+
+static int pack_cstr(msgpack_packer *pk, const char *s)
+{
+    return msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+/* A "result" message packed directly (no intermediate map: this is the hot
+ * path of every node step).  Same fields and order as the map form. */
+static int pack_result(msgpack_packer *pk, uint64_t run, uint64_t task, const char *status,
+                       const yg_task_result_t *r)
+{
+    bool interrupt = r->status == YG_TASK_INTERRUPT;
+    size_t fields = 5 + (r->update ? 1 : 0) + (interrupt ? 1 : 0) + (r->error ? 1 : 0);
+    int rc = msgpack_pack_map(pk, fields);
+    rc = rc ? rc : pack_cstr(pk, YG_MSG_TYPE);
+    rc = rc ? rc : pack_cstr(pk, YG_MSG_RESULT);
+    rc = rc ? rc : pack_cstr(pk, "run");
+    rc = rc ? rc : msgpack_pack_uint64(pk, run);
+    rc = rc ? rc : pack_cstr(pk, "task");
+    rc = rc ? rc : msgpack_pack_uint64(pk, task);
+    rc = rc ? rc : pack_cstr(pk, "status");
+    rc = rc ? rc : pack_cstr(pk, status);
+    if (rc)
+        return YG_ENOMEM;
+    int vr = YG_OK;
+    if (r->update && (vr = pack_cstr(pk, "update") ? YG_ENOMEM : yg_msgpack_pack_value(pk, r->update)))
+        return vr;
+    if (interrupt &&
+        (vr = pack_cstr(pk, "interrupt") ? YG_ENOMEM : yg_msgpack_pack_value(pk, r->interrupt)))
+        return vr;
+    if (r->error && (vr = pack_cstr(pk, "error") ? YG_ENOMEM : yg_msgpack_pack_value(pk, r->error)))
+        return vr;
+    rc = pack_cstr(pk, "calls");
+    rc = rc ? rc : msgpack_pack_int64(pk, r->calls);
+    return rc ? YG_ENOMEM : YG_OK;
 }
 
 static yg_value_t *msg_new(const char *type, uint64_t run, uint64_t task)
@@ -226,17 +340,24 @@ static void actor_on_task_done(yg_task_t *task, const yg_task_result_t *r, void 
     node_actor_t *self = s->actor;
     static const char *const status_names[] = {YG_STATUS_OK, YG_STATUS_INTERRUPT,
                                                YG_STATUS_ERROR};
-    yg_value_t *m = msg_new(YG_MSG_RESULT, s->run, s->id);
-    yg_map_set(m, "status", yg_str_new(status_names[r->status]));
-    if (r->update)
-        yg_map_set(m, "update", yg_value_ref(r->update));
-    if (r->status == YG_TASK_INTERRUPT)
-        yg_map_set(m, "interrupt", yg_value_ref(r->interrupt));
-    if (r->error)
-        yg_map_set(m, "error", yg_value_ref(r->error));
-    yg_map_set(m, "calls", yg_int_new(r->calls));
-    actor_post(self, m);
-    /* The result values are referenced by the message; now drop the task. */
+    size_t before = self->obuf.size;
+    int rc = before >= ACTOR_BATCH_HEADER
+                 ? pack_result(&self->opk, s->run, s->id, status_names[r->status], r)
+                 : YG_ENOMEM;
+    if (rc == YG_OK) {
+        actor_posted(self);
+    } else {
+        /* e.g. an update nested deeper than the codec allows: the run must
+         * still hear about its task */
+        if (before >= ACTOR_BATCH_HEADER)
+            self->obuf.size = before;
+        else
+            obuf_reset(self);
+        char text[256];
+        snprintf(text, sizeof text, "node '%s': cannot encode its result (%s)",
+                 self->args->node->name, yg_strerror(rc));
+        actor_post_error(self, s->run, s->id, rc, text);
+    }
     list_unlink(&self->inflight, s);
     slot_free(s);
     actor_pump(self);
@@ -437,9 +558,10 @@ static void actor_handle_body(node_actor_t *self, const char *data, size_t size)
     yg_value_destroy(&body);
 }
 
-static int actor_on_dealer(zloop_t *loop, zsock_t *reader, void *arg)
+/* Read every message waiting on the DEALER (up to the drain limit), run
+ * the tasks, and send what they produced as one batch. */
+static void actor_drain(node_actor_t *self)
 {
-    node_actor_t *self = arg;
     void *sock = zsock_resolve(self->dealer);
     for (int i = 0; i < YG_NODE_ACTOR_DRAIN_MAX; i++) {
         zmq_msg_t part;
@@ -462,6 +584,62 @@ static int actor_on_dealer(zloop_t *loop, zsock_t *reader, void *arg)
         }
     }
     actor_flush(self);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The budget for the next spin, 0 for none (see ACTOR_SPIN_MAX_NS). */
+static int64_t spin_budget(node_actor_t *self)
+{
+    if (self->spin_ns > 0)
+        return self->spin_ns;
+    if (++self->spin_skipped < ACTOR_SPIN_PROBE)
+        return 0;
+    self->spin_skipped = 0;
+    return ACTOR_SPIN_MAX_NS / 2; /* probe: has the traffic changed? */
+}
+
+/* Spin-before-block after a wake-up that sent results (see above). */
+static void actor_spin(node_actor_t *self)
+{
+    int64_t session_end = 0;
+    zmq_pollitem_t items[2] = {{zsock_resolve(self->dealer), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0}};
+    while (self->sent && self->inflight.size == 0 && self->queue.size == 0 && !self->pending) {
+        self->sent = false;
+        int64_t budget = spin_budget(self);
+        if (budget <= 0)
+            return;
+        int64_t start = mono_ns(), now = start;
+        if (!session_end)
+            session_end = start + ACTOR_SPIN_SESSION_NS;
+        int ready = 0;
+        while ((ready = zmq_poll(items, 2, 0)) == 0 && (now = mono_ns()) - start < budget)
+            sched_yield(); /* on 2 cores: let a runnable thread have this CPU */
+        if (ready <= 0) {
+            self->spin_ns = budget / 2 >= ACTOR_SPIN_MIN_NS ? budget / 2 : 0;
+            return;
+        }
+        self->spin_ns = ACTOR_SPIN_MAX_NS;
+        if (items[1].revents & ZMQ_POLLIN)
+            return; /* a command: the loop handles it */
+        actor_drain(self);
+        if (mono_ns() >= session_end)
+            return;
+    }
+}
+
+static int actor_on_dealer(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    node_actor_t *self = arg;
+    self->sent = false;
+    actor_drain(self);
+    actor_spin(self);
     return 0;
 }
 
@@ -512,7 +690,7 @@ static void actor_teardown(node_actor_t *self)
         free(b->data);
         free(b);
     }
-    yg_value_destroy(&self->outbox);
+    msgpack_sbuffer_destroy(&self->obuf);
     zsock_destroy(&self->dealer);
 }
 
@@ -543,8 +721,12 @@ static void node_actor_main(zsock_t *pipe, void *arg)
     self->ev = self->loop ? yg_evloop_new(self->loop) : NULL;
     self->procs = self->ev ? yg_procs_new(self->ev) : NULL;
     self->llm = self->ev ? yg_llm_client_new(self->args->providers, self->ev) : NULL;
-    self->outbox = yg_list_new();
-    bool ok = self->dealer && self->loop && self->ev && self->procs && self->llm && self->outbox;
+    msgpack_sbuffer_init(&self->obuf);
+    msgpack_packer_init(&self->opk, &self->obuf, msgpack_sbuffer_write);
+    obuf_reset(self);
+    self->spin_ns = ACTOR_SPIN_MAX_NS;
+    bool ok = self->dealer && self->loop && self->ev && self->procs && self->llm &&
+              self->obuf.size == ACTOR_BATCH_HEADER;
     if (ok) {
         zsock_set_linger(self->dealer, 0);
         ok = zsock_connect(self->dealer, "%s", self->args->endpoint) == 0;
@@ -625,6 +807,8 @@ zactor_t *yg_node_actor_new_err(const yg_node_actor_config_t *cfg, yg_error_t *e
         }
         a->providers = yg_providers_new(cfg->provider_override, mock);
         yg_mock_destroy(&mock);
+        if (a->providers && yg_providers_register_http(a->providers) != YG_OK)
+            yg_providers_destroy(&a->providers);
     }
     if (!a->endpoint || !a->worker_id || (cfg->cwd && !a->cwd) || !a->providers) {
         args_destroy(&a);

@@ -24,16 +24,28 @@
 #define YG_MAP_INDEX_THRESHOLD 16
 /* Initial capacity of a list or map entry array on first insert. */
 #define YG_CONTAINER_INITIAL_CAP 4
+/* Keys shorter than this (NUL included) live inside the map entry: no
+ * malloc per key for the short keys of protocol messages and states. */
+#define YG_MAP_INLINE_KEY 16
+/* Reference count of the shared immortal values (null, true, false and
+ * small ints): ref/destroy leave them alone, so several threads may "ref"
+ * them concurrently without a data race (only reads, never writes). */
+#define YG_REFS_IMMORTAL UINT32_MAX
+/* Small ints handed out as immortal shared values (loop counters, indexes,
+ * protocol ids and codes): yg_int_new allocates nothing for them. */
+#define YG_SMALL_INT_MIN (-32)
+#define YG_SMALL_INT_MAX 1023
 /* An empty index slot; slots otherwise hold an entry position. */
 #define YG_MAP_SLOT_EMPTY UINT32_MAX
 /* Entry positions must fit a slot (and stay below the empty marker). */
 #define YG_MAP_MAX_ENTRIES (UINT32_MAX - 1u)
 
 typedef struct {
-    char *key; /* owned, NUL-terminated */
-    size_t keylen;
+    char *key;         /* NUL-terminated: `inline_key`, or owned when long */
+    uint32_t keylen;
     uint32_t hash;     /* hash of key, cached for the index and fast compare */
     yg_value_t *value; /* owned */
+    char inline_key[YG_MAP_INLINE_KEY];
 } map_entry_t;
 
 struct yg_value {
@@ -69,6 +81,25 @@ const yg_limits_t yg_limits_default = {
     .max_string = YG_LIMIT_DEFAULT_STRING,
 };
 
+/* --- immortal values ------------------------------------------------------ */
+
+/* Statically allocated, never freed, never written after start-up (the
+ * constructor runs before main and before any thread exists). */
+static yg_value_t immortal_null = {.type = YG_NULL, .refs = YG_REFS_IMMORTAL};
+static yg_value_t immortal_true = {.type = YG_BOOL, .refs = YG_REFS_IMMORTAL, .u.b = true};
+static yg_value_t immortal_false = {.type = YG_BOOL, .refs = YG_REFS_IMMORTAL, .u.b = false};
+static yg_value_t small_ints[YG_SMALL_INT_MAX - YG_SMALL_INT_MIN + 1];
+
+__attribute__((constructor)) static void small_ints_init(void)
+{
+    for (int64_t i = YG_SMALL_INT_MIN; i <= YG_SMALL_INT_MAX; i++) {
+        yg_value_t *v = &small_ints[i - YG_SMALL_INT_MIN];
+        v->type = YG_INT;
+        v->refs = YG_REFS_IMMORTAL;
+        v->u.i = i;
+    }
+}
+
 /* --- constructors ------------------------------------------------------- */
 
 static yg_value_t *value_alloc(yg_type_t type)
@@ -83,19 +114,18 @@ static yg_value_t *value_alloc(yg_type_t type)
 
 yg_value_t *yg_null_new(void)
 {
-    return value_alloc(YG_NULL);
+    return &immortal_null;
 }
 
 yg_value_t *yg_bool_new(bool b)
 {
-    yg_value_t *self = value_alloc(YG_BOOL);
-    if (self)
-        self->u.b = b;
-    return self;
+    return b ? &immortal_true : &immortal_false;
 }
 
 yg_value_t *yg_int_new(int64_t i)
 {
+    if (i >= YG_SMALL_INT_MIN && i <= YG_SMALL_INT_MAX)
+        return &small_ints[i - YG_SMALL_INT_MIN];
     yg_value_t *self = value_alloc(YG_INT);
     if (self)
         self->u.i = i;
@@ -178,8 +208,10 @@ static void value_free(yg_value_t *self)
         free(self->u.list.items);
     } else if (self->type == YG_MAP) {
         for (size_t i = 0; i < self->u.map.size; i++) {
-            free(self->u.map.entries[i].key);
-            yg_value_destroy(&self->u.map.entries[i].value);
+            map_entry_t *e = &self->u.map.entries[i];
+            if (e->key != e->inline_key)
+                free(e->key);
+            yg_value_destroy(&e->value);
         }
         free(self->u.map.entries);
         free(self->u.map.slots);
@@ -193,6 +225,8 @@ void yg_value_destroy(yg_value_t **self_p)
         return;
     yg_value_t *self = *self_p;
     *self_p = NULL;
+    if (self->refs == YG_REFS_IMMORTAL)
+        return;
     assert(self->refs > 0);
     if (--self->refs == 0)
         value_free(self);
@@ -200,8 +234,8 @@ void yg_value_destroy(yg_value_t **self_p)
 
 yg_value_t *yg_value_ref(yg_value_t *self)
 {
-    if (self) {
-        assert(self->refs < UINT32_MAX);
+    if (self && self->refs != YG_REFS_IMMORTAL) {
+        assert(self->refs < YG_REFS_IMMORTAL - 1);
         self->refs++;
     }
     return self;
@@ -485,6 +519,16 @@ static uint32_t key_hash(const char *key, size_t len)
     return h;
 }
 
+/* Entries moved in memory (array growth, removal): inline keys follow. */
+static void entries_repoint(yg_value_t *map, size_t from)
+{
+    for (size_t i = from; i < map->u.map.size; i++) {
+        map_entry_t *e = &map->u.map.entries[i];
+        if (e->keylen < YG_MAP_INLINE_KEY)
+            e->key = e->inline_key;
+    }
+}
+
 static bool entry_matches(const map_entry_t *e, const char *key, size_t keylen, uint32_t hash)
 {
     return e->hash == hash && e->keylen == keylen && memcmp(e->key, key, keylen) == 0;
@@ -624,22 +668,32 @@ int yg_map_setn(yg_value_t *map, const char *key, size_t keylen, yg_value_t *val
         map->u.map.entries[pos].value = value;
         return YG_OK;
     }
-    if (map->u.map.size >= YG_MAP_MAX_ENTRIES || keylen == SIZE_MAX ||
-        grow_array((void **)&map->u.map.entries, &map->u.map.cap, map->u.map.size,
+    if (map->u.map.size >= YG_MAP_MAX_ENTRIES || keylen >= UINT32_MAX) {
+        yg_value_destroy(&value);
+        return YG_ENOMEM;
+    }
+    char *key_copy = NULL;
+    if (keylen >= YG_MAP_INLINE_KEY && !(key_copy = malloc(keylen + 1))) {
+        yg_value_destroy(&value);
+        return YG_ENOMEM;
+    }
+    map_entry_t *old = map->u.map.entries;
+    if (grow_array((void **)&map->u.map.entries, &map->u.map.cap, map->u.map.size,
                    sizeof(map_entry_t)) != YG_OK) {
+        free(key_copy);
         yg_value_destroy(&value);
         return YG_ENOMEM;
     }
-    char *key_copy = malloc(keylen + 1);
-    if (!key_copy) {
-        yg_value_destroy(&value);
-        return YG_ENOMEM;
-    }
-    memcpy(key_copy, key, keylen);
-    key_copy[keylen] = '\0';
+    if (map->u.map.entries != old)
+        entries_repoint(map, 0);
     size_t new_pos = map->u.map.size;
-    map->u.map.entries[new_pos] =
-        (map_entry_t){.key = key_copy, .keylen = keylen, .hash = hash, .value = value};
+    map_entry_t *e = &map->u.map.entries[new_pos];
+    e->key = key_copy ? key_copy : e->inline_key;
+    memcpy(e->key, key, keylen);
+    e->key[keylen] = '\0';
+    e->keylen = (uint32_t)keylen;
+    e->hash = hash;
+    e->value = value;
     map->u.map.size++;
     if (map->u.map.slots && map->u.map.size * 2 <= map->u.map.slot_cap) {
         index_insert(map, new_pos);
@@ -676,10 +730,12 @@ int yg_map_remove(yg_value_t *map, const char *key)
     if (map->u.map.slots)
         index_remove(map, (size_t)pos);
     map_entry_t *e = &map->u.map.entries[pos];
-    free(e->key);
+    if (e->key != e->inline_key)
+        free(e->key);
     yg_value_destroy(&e->value);
     memmove(e, e + 1, (map->u.map.size - (size_t)pos - 1) * sizeof *e);
     map->u.map.size--;
+    entries_repoint(map, (size_t)pos);
     if (map->u.map.slots && map->u.map.size <= YG_MAP_INDEX_THRESHOLD / 2) {
         /* Small again: linear search is cheaper than keeping the index.
          * (Hysteresis so a map hovering at the threshold does not thrash.) */
