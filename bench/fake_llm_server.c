@@ -17,6 +17,8 @@
  *
  * Behaviour of the model endpoints, from query parameters:
  *   delay_ms=N        hold the reply N ms (timer) before the status line
+ *   slow_if=TEXT&slow_ms=N  hold requests whose body contains TEXT for N ms
+ *                     instead of delay_ms
  *   reply=TEXT        reply text (default "This is a fixed reply from the fake LLM.")
  *   echo=1            reply text = the request body as received
  *   tool=NAME&args=J  reply with one tool call NAME(J) instead of text
@@ -938,6 +940,12 @@ static void model_request(conn_t *c, api_t api, const char *target, const char *
     r.drop_after = query_int(query, "drop_after", 2, 1000);
     r.chunk_ms = query_int(query, "chunk_ms", 0, FAKE_MAX_DELAY_MS);
     int64_t delay = query_int(query, "delay_ms", 0, FAKE_MAX_DELAY_MS);
+    /* slow_if=TEXT&slow_ms=N: requests whose body contains TEXT are held N ms
+     * instead (one slow request among many fast ones, same endpoint). */
+    char *slow_if = query_param(query, "slow_if");
+    if (slow_if && slow_if[0] && memmem(body, body_len, slow_if, strlen(slow_if)))
+        delay = query_int(query, "slow_ms", 0, FAKE_MAX_DELAY_MS);
+    free(slow_if);
 
     plan_free(&c->plan);
     build_plan(&r, &c->plan);

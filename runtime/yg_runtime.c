@@ -10,6 +10,7 @@
 #include "yg_coordinator.h"
 #include "yg_graph.h"
 #include "yg_node_actor.h"
+#include "yg_llm_http.h"
 #include "yg_provider.h"
 
 #include <czmq.h>
@@ -93,7 +94,7 @@ static int runtime_setup(yg_runtime_t *self, const yg_runtime_opts_t *opts, yg_e
     }
     self->providers = yg_providers_new(self->provider, mock);
     yg_mock_destroy(&mock);
-    if (!self->providers)
+    if (!self->providers || yg_providers_register_http(self->providers) != YG_OK)
         return yg_error_set(err, YG_ENOMEM, "out of memory creating the provider registry");
 
     yg_coord_config_t cfg = { .shard = 0,

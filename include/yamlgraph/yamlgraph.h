@@ -80,6 +80,15 @@ typedef struct yg_runtime_opts {
     /* When true, yg_runtime_new disables CZMQ's SIGINT/SIGTERM handlers
      * (zsys_handler_set(NULL)) so the embedding host keeps its own. */
     bool disable_signal_handlers;
+    /* Nodes served only by remote workers (yg_worker_api.h): no local node
+     * actor is started for them and their tasks wait (bounded) until a
+     * worker sends `ready`.  NULL or "" = none, "*" = every node, else a
+     * comma-separated list of node names (a map node's name selects its
+     * item sub-node).  Needs worker_endpoint. */
+    const char *remote_nodes;
+    /* Missed heartbeats after which a remote worker is declared dead and
+     * its tasks re-dispatched; 0 = YG_WORKER_DEFAULT_LIVENESS (3). */
+    int worker_liveness;
 } yg_runtime_opts_t;
 
 /* Fill opts with the defaults. */
@@ -263,4 +272,5 @@ int yg_get_history(yg_client_t *self, yg_graph_t *graph, const char *thread_id,
 }
 #endif
 #include "yg_gateway_api.h" /* the public gateway (docs/protocol.md) */
+#include "yg_prompt_api.h"  /* prompt execution (docs/providers.md) */
 #endif
