@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "yamlgraph/yamlgraph.h"
+#include "yamlgraph/yg_worker_api.h"
 #include "yg_checkpoint.h"
 #include "yg_coordinator.h"
 #include "yg_graph.h"
@@ -30,6 +31,11 @@ typedef struct coord_worker {
     struct coord_node *node;
     int capacity;
     int inflight;          /* tasks sent and not yet answered */
+    char name[64];         /* the worker id it announced ("local" in-process) */
+    int hb_ms;             /* announced heartbeat interval; 0 = in-process,
+                              never declared dead by silence */
+    int64_t last_seen;     /* zclock_mono() of its last message */
+    uint64_t last_dispatch; /* dispatch sequence of its last task (round robin on ties) */
 } coord_worker_t;
 
 /* Per (graph, node): who serves it and what waits for a server. */
@@ -125,6 +131,9 @@ typedef struct coord {
     zhashx_t *out_nodes;   /* identity hex -> outbox (to node actors) */
     zhashx_t *out_api;     /* identity hex -> outbox (to clients) */
     int retry_timer;       /* zloop timer id, -1 when none */
+    int sweep_timer;       /* worker liveness check (zloop timer id), -1 when none */
+    uint64_t dispatch_seq; /* tasks dispatched so far (least-loaded tie-break) */
+    char worker_bound[256]; /* the resolved tcp worker endpoint, "" when none */
     uint64_t next_run_id;
     bool terminating;
 } coord_t;
@@ -136,9 +145,11 @@ void coord_send_node(coord_t *self, zframe_t *identity, yg_value_t *msg);
 void coord_send_api(coord_t *self, zframe_t *identity, yg_value_t *msg);
 /* Send everything queued (batched per destination). */
 void coord_flush(coord_t *self);
-/* Send a task message (takes ownership) to a worker of the node, or queue
- * it until one is ready; returns the worker or NULL. */
-coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg);
+/* Send a task message (takes ownership) to the least-loaded worker of the
+ * node, or queue it until one is ready; returns the worker or NULL.
+ * *overflow (may be NULL) is set when no worker serves the node and its
+ * waiting queue is full (YG_COORD_MAX_WAITING_TASKS): msg is dropped. */
+coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg, bool *overflow);
 coord_graph_t *coord_find_graph(coord_t *self, const char *id);
 /* Identity as a hex registry key. */
 void coord_identity_key(zframe_t *identity, char *buf, size_t size);
@@ -177,8 +188,11 @@ void coord_run_cancel(coord_t *self, coord_run_t *run);
 /* End a run with an error reply (code + message). */
 void coord_run_fail(coord_t *self, coord_run_t *run, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Re-send a task whose worker vanished. */
+/* Re-send a task that waited for a worker. */
 void coord_run_redispatch(coord_t *self, uint64_t run_id, uint64_t task_index);
+/* Re-dispatch every task in flight on a worker that is gone (to another
+ * worker of the node, or queued until one arrives).  Returns how many. */
+size_t coord_run_worker_lost(coord_t *self, coord_worker_t *worker);
 void coord_run_destroy(coord_t *self, coord_run_t **run_p);
 /* Emit an event of a run to its subscriber (data: map, takes ownership). */
 void coord_run_emit(coord_t *self, coord_run_t *run, const char *kind, yg_value_t *data);

@@ -458,25 +458,66 @@ static yg_value_t *task_message(coord_run_t *run, size_t i)
     return m;
 }
 
-static void send_task(coord_t *self, coord_run_t *run, size_t i)
+/* Send (or queue) task i.  False when it can neither be sent nor queued:
+ * no worker serves its node and too many tasks already wait for one. */
+static bool send_task(coord_t *self, coord_run_t *run, size_t i)
 {
     coord_task_t *t = &run->tasks[i];
     yg_value_t *m = task_message(run, i);
     if (!m) {
         coord_log(self, YG_LOG_ERROR, "out of memory building a task");
-        return;
+        return true;
     }
+    bool overflow = false;
     t->state = TASK_SENT;
-    t->worker = coord_dispatch(self, &run->cg->nodes[t->node_index], m);
+    t->worker = coord_dispatch(self, &run->cg->nodes[t->node_index], m, &overflow);
+    return !overflow;
+}
+
+static void cancel_tasks(coord_t *self, coord_run_t *run);
+
+/* End a run whose task found no room in its node's waiting queue. */
+static void fail_no_worker(coord_t *self, coord_run_t *run, const coord_task_t *t)
+{
+    cancel_tasks(self, run);
+    coord_run_fail(self, run, YG_ELIMIT,
+                   "no worker serves node '%s' and %d tasks already wait for one",
+                   task_node(run, t)->name, YG_COORD_MAX_WAITING_TASKS);
 }
 
 void coord_run_redispatch(coord_t *self, uint64_t run_id, uint64_t task_index)
 {
     coord_run_t *run = coord_run_find(self, run_id);
     if (!run || run->phase != RUN_STEPPING || task_index >= run->ntasks ||
-        run->tasks[task_index].state != TASK_SENT)
+        run->tasks[task_index].state != TASK_SENT || run->tasks[task_index].worker)
         return;
-    send_task(self, run, (size_t)task_index);
+    if (!send_task(self, run, (size_t)task_index))
+        fail_no_worker(self, run, &run->tasks[task_index]);
+}
+
+size_t coord_run_worker_lost(coord_t *self, coord_worker_t *worker)
+{
+    size_t count = 0;
+    zlistx_t *ids = zhashx_keys(self->runs);
+    for (const char *id = ids ? zlistx_first(ids) : NULL; id; id = zlistx_next(ids)) {
+        coord_run_t *run = zhashx_lookup(self->runs, id);
+        if (!run || run->phase != RUN_STEPPING)
+            continue;
+        for (size_t i = 0; i < run->ntasks; i++) {
+            coord_task_t *t = &run->tasks[i];
+            if (t->state != TASK_SENT || t->worker != worker)
+                continue;
+            /* at-least-once (DESIGN.md): nodes are idempotent */
+            t->worker = NULL;
+            count++;
+            if (!send_task(self, run, i)) {
+                fail_no_worker(self, run, t); /* frees run */
+                break;
+            }
+        }
+    }
+    zlistx_destroy(&ids);
+    return count;
 }
 
 static void dispatch_step(coord_t *self, coord_run_t *run)
@@ -498,7 +539,8 @@ static void dispatch_step(coord_t *self, coord_run_t *run)
     for (size_t i = 0; i < run->ntasks; i++)
         if (run->tasks[i].state == TASK_PENDING)
             run->outstanding++;
-    for (size_t i = 0; i < run->ntasks; i++) {
+    const coord_task_t *unqueued = NULL;
+    for (size_t i = 0; i < run->ntasks && !unqueued; i++) {
         coord_task_t *t = &run->tasks[i];
         if (t->state != TASK_PENDING)
             continue;
@@ -508,7 +550,12 @@ static void dispatch_step(coord_t *self, coord_run_t *run)
         if (t->map_index >= 0)
             map_put(ev, "map_index", yg_int_new(t->map_index));
         coord_run_emit(self, run, "node_start", ev);
-        send_task(self, run, i);
+        if (!send_task(self, run, i))
+            unqueued = t;
+    }
+    if (unqueued) {
+        fail_no_worker(self, run, unqueued);
+        return;
     }
     if (run->outstanding == 0)
         finish_step(self, run);
@@ -520,11 +567,20 @@ void coord_run_on_result(coord_t *self, coord_worker_t *worker, const yg_value_t
 {
     uint64_t run_id = (uint64_t)yg_value_int(yg_map_get(msg, "run"));
     int64_t index = yg_value_int(yg_map_get(msg, "task"));
-    if (worker && worker->inflight > 0)
+    if (!worker) {
+        /* not (or no longer) a registered actor: a worker declared dead
+         * whose tasks were re-dispatched, or one that reconnected */
+        coord_log(self, YG_LOG_INFO,
+                  "result for run %" PRIu64 " task %" PRId64 " from an unregistered actor dropped",
+                  run_id, index);
+        return;
+    }
+    if (worker->inflight > 0)
         worker->inflight--;
     coord_run_t *run = coord_run_find(self, run_id);
     if (!run || run->phase != RUN_STEPPING || index < 0 || (size_t)index >= run->ntasks ||
-        run->tasks[index].state != TASK_SENT) {
+        run->tasks[index].state != TASK_SENT ||
+        (run->tasks[index].worker && run->tasks[index].worker != worker)) {
         coord_log(self, YG_LOG_DEBUG, "stale result for run %" PRIu64 " task %" PRId64 " dropped",
                   run_id, index);
         return;

@@ -134,29 +134,30 @@ static int send_frames(zsock_t *sock, zframe_t *identity, const char *body, size
     return 0;
 }
 
-/* A task message that could not reach its worker goes to another one. */
-static void reroute_lost_tasks(coord_t *self, yg_value_t *msgs, size_t from, size_t to)
+/* A worker that is gone (unreachable, silent past its liveness, or said
+ * goodbye): drop it from its node's list, re-dispatch every task it held
+ * and forget it (a late result from its identity is then dropped).  With
+ * drop_box, messages still queued for it are discarded too (not when
+ * called while its outbox is being flushed: the flush discards them). */
+static void worker_gone(coord_t *self, coord_worker_t *w, const char *why, bool drop_box)
 {
-    for (size_t i = from; i < to; i++) {
-        yg_value_t *m = yg_list_get(msgs, i);
-        const char *t = yg_value_str(yg_map_get(m, YG_MSG_TYPE));
-        if (t && strcmp(t, YG_MSG_TASK) == 0)
-            coord_run_redispatch(self, (uint64_t)yg_value_int(yg_map_get(m, "run")),
-                                 (uint64_t)yg_value_int(yg_map_get(m, "task")));
+    char key[sizeof w->key];
+    snprintf(key, sizeof key, "%s", w->key);
+    const char *node = w->node ? w->node->node->name : NULL;
+    if (w->node) {
+        void *handle = zlistx_find(w->node->workers, w);
+        if (handle)
+            zlistx_delete(w->node->workers, handle);
+        w->node = NULL;
     }
-}
-
-static void worker_gone(coord_t *self, const char *key)
-{
-    coord_worker_t *w = zhashx_lookup(self->workers, key);
-    if (!w || !w->node)
-        return;
-    coord_log(self, YG_LOG_WARNING, "node actor for '%s' is unreachable; dropping it",
-              w->node->node->name);
-    void *handle = zlistx_find(w->node->workers, w);
-    if (handle)
-        zlistx_delete(w->node->workers, handle);
-    w->node = NULL; /* kept in the registry: tasks may still point at it */
+    size_t n = coord_run_worker_lost(self, w);
+    if (node)
+        coord_log(self, w->hb_ms > 0 ? YG_LOG_WARNING : YG_LOG_INFO,
+                  "worker '%s' (node '%s') %s: dropped, %zu task(s) re-dispatched", w->name,
+                  node, why, n);
+    if (drop_box)
+        zhashx_delete(self->out_nodes, key);
+    zhashx_delete(self->workers, key); /* frees w */
 }
 
 /* Send one outbox in batches.  Returns true when it is empty afterwards. */
@@ -183,8 +184,10 @@ static bool flush_box(coord_t *self, zsock_t *sock, outbox_t *box, const char *k
             break; /* peer full: keep the rest, retry from a timer */
         if (e == EHOSTUNREACH) {
             if (nodes) {
-                worker_gone(self, key);
-                reroute_lost_tasks(self, box->msgs, sent, n);
+                /* its tasks (these included) go to other workers */
+                coord_worker_t *w = zhashx_lookup(self->workers, key);
+                if (w)
+                    worker_gone(self, w, "is unreachable", false);
             } else {
                 coord_log(self, YG_LOG_INFO, "client gone; dropping %zu replies", n - sent);
             }
@@ -401,33 +404,116 @@ static int register_graph(coord_t *self, yg_graph_t *g, yg_ckpt_t *inherited, in
     return YG_OK;
 }
 
-coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg)
+/* Drop waiting task messages whose task no longer waits (run finished or
+ * cancelled, task already re-sent). */
+static void compact_waiting(coord_t *self, coord_node_t *node)
 {
+    yg_value_t *kept = yg_list_new();
+    if (!kept)
+        return;
+    for (size_t i = 0; i < yg_list_size(node->waiting); i++) {
+        yg_value_t *m = yg_list_get(node->waiting, i);
+        coord_run_t *run = coord_run_find(self, (uint64_t)yg_value_int(yg_map_get(m, "run")));
+        int64_t t = yg_value_int(yg_map_get(m, "task"));
+        if (run && run->phase == RUN_STEPPING && t >= 0 && (size_t)t < run->ntasks &&
+            run->tasks[t].state == TASK_SENT && !run->tasks[t].worker)
+            yg_list_append(kept, yg_value_ref(m));
+    }
+    yg_value_destroy(&node->waiting);
+    node->waiting = kept;
+}
+
+coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg, bool *overflow)
+{
+    /* least loaded; on a tie the one that got a task least recently, so
+     * idle workers take turns instead of the first one taking everything */
     coord_worker_t *best = NULL;
     for (coord_worker_t *w = zlistx_first(node->workers); w; w = zlistx_next(node->workers))
-        if (!best || w->inflight < best->inflight)
+        if (!best || w->inflight < best->inflight ||
+            (w->inflight == best->inflight && w->last_dispatch < best->last_dispatch))
             best = w;
     if (!best) {
+        if (yg_list_size(node->waiting) >= YG_COORD_MAX_WAITING_TASKS)
+            compact_waiting(self, node);
+        if (yg_list_size(node->waiting) >= YG_COORD_MAX_WAITING_TASKS) {
+            if (overflow)
+                *overflow = true;
+            yg_value_destroy(&msg);
+            return NULL;
+        }
         if (yg_list_append(node->waiting, msg) != YG_OK)
             yg_value_destroy(&msg);
         return NULL;
     }
     best->inflight++;
+    best->last_dispatch = ++self->dispatch_seq;
     coord_send_node(self, best->identity, msg);
     return best;
 }
 
 /* ---- node actor messages -------------------------------------------------- */
 
+/* Answer a "ready" the coordinator cannot accept. */
+static void reject_ready(coord_t *self, zframe_t *identity, const yg_value_t *msg, int code,
+                         const char *message)
+{
+    const char *worker = yg_value_str(yg_map_get(msg, "worker"));
+    coord_log(self, YG_LOG_WARNING, "worker '%s' rejected: %s", worker ? worker : "?", message);
+    yg_value_t *m = yg_map_new();
+    if (!m)
+        return;
+    yg_map_set(m, YG_MSG_TYPE, yg_str_new(YG_MSG_REJECT));
+    yg_map_set(m, "code", yg_int_new(code));
+    yg_map_set(m, "type", yg_str_new(yg_strerror(code)));
+    yg_map_set(m, "message", yg_str_new(message));
+    const char *hash = yg_value_str(yg_map_get(msg, "graph"));
+    const char *node = yg_value_str(yg_map_get(msg, "node"));
+    yg_map_set(m, "graph", yg_str_new(hash ? hash : ""));
+    yg_map_set(m, "node", yg_str_new(node ? node : ""));
+    coord_send_node(self, identity, m);
+}
+
+/* "graph 'x' (abcd1234...)" for the loaded graphs, into buf. */
+static void describe_graphs(coord_t *self, const char *name, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (coord_graph_t *cg = zhashx_first(self->graphs); cg && o + 1 < size;
+         cg = zhashx_next(self->graphs)) {
+        if (name && cg->graph->name && strcmp(cg->graph->name, name) != 0)
+            continue;
+        int n = snprintf(buf + o, size - o, "%s'%s' %.12s", o ? ", " : "",
+                         cg->graph->name ? cg->graph->name : "?", cg->graph->hash_hex);
+        if (n < 0 || (size_t)n >= size - o)
+            break;
+        o += (size_t)n;
+    }
+}
+
 static void on_ready(coord_t *self, zframe_t *identity, const yg_value_t *msg)
 {
     const char *hash = yg_value_str(yg_map_get(msg, "graph"));
     const char *name = yg_value_str(yg_map_get(msg, "node"));
+    const char *gname = yg_value_str(yg_map_get(msg, "graph_name"));
     coord_graph_t *cg = hash ? zhashx_lookup(self->graphs, hash) : NULL;
     yg_node_t *node = cg && name ? yg_graph_node(cg->graph, name) : NULL;
-    if (!node) {
-        coord_log(self, YG_LOG_WARNING, "ready from an unknown node %s/%s", hash ? hash : "?",
-                  name ? name : "?");
+    if (!cg) {
+        char loaded[512], text[1024];
+        describe_graphs(self, gname, loaded, sizeof loaded);
+        if (!loaded[0])
+            describe_graphs(self, NULL, loaded, sizeof loaded);
+        snprintf(text, sizeof text,
+                 "graph '%s' with hash %.12s is not loaded by the coordinator (it has %s): "
+                 "start the worker with the same graph, prompt and subgraph files",
+                 gname ? gname : "?", hash ? hash : "?", loaded[0] ? loaded : "no graph");
+        reject_ready(self, identity, msg, YG_ENOTFOUND, text);
+        return;
+    }
+    if (!node || node->type == YG_NODE_MAP) {
+        char text[512];
+        snprintf(text, sizeof text, "graph '%s' has no executable node '%s'",
+                 cg->graph->name ? cg->graph->name : "?", name ? name : "");
+        reject_ready(self, identity, msg, YG_ENOTFOUND, text);
         return;
     }
     coord_node_t *cn = &cg->nodes[node->index];
@@ -444,6 +530,17 @@ static void on_ready(coord_t *self, zframe_t *identity, const yg_value_t *msg)
         zhashx_insert(self->workers, key, w);
     }
     w->capacity = (int)yg_value_int(yg_map_get(msg, "capacity"));
+    const char *wname = yg_value_str(yg_map_get(msg, "worker"));
+    snprintf(w->name, sizeof w->name, "%s", wname ? wname : "?");
+    int64_t hb = yg_value_int(yg_map_get(msg, "hb_ms"));
+    w->hb_ms = hb <= 0 ? 0
+               : hb < YG_WORKER_MIN_HEARTBEAT_MS ? YG_WORKER_MIN_HEARTBEAT_MS
+               : hb > YG_WORKER_MAX_HEARTBEAT_MS ? YG_WORKER_MAX_HEARTBEAT_MS
+                                                 : (int)hb;
+    w->last_seen = zclock_mono();
+    if (w->hb_ms > 0)
+        coord_log(self, YG_LOG_INFO, "worker '%s' serves node '%s' of graph '%s'", w->name,
+                  node->name, cg->graph->name ? cg->graph->name : "?");
     if (w->node != cn) {
         if (w->node) {
             void *h = zlistx_find(w->node->workers, w);
@@ -515,8 +612,11 @@ static void handle_node_message(coord_t *self, zframe_t *identity, const yg_valu
     }
     char key[80];
     coord_identity_key(identity, key, sizeof key);
+    coord_worker_t *w = zhashx_lookup(self->workers, key);
+    if (w)
+        w->last_seen = zclock_mono(); /* any message proves it alive */
     if (strcmp(t, YG_MSG_RESULT) == 0)
-        coord_run_on_result(self, zhashx_lookup(self->workers, key), msg);
+        coord_run_on_result(self, w, msg);
     else if (strcmp(t, YG_MSG_EVENT) == 0)
         coord_run_on_event(self, msg);
     else if (strcmp(t, YG_MSG_READY) == 0)
@@ -524,10 +624,17 @@ static void handle_node_message(coord_t *self, zframe_t *identity, const yg_valu
     else if (strcmp(t, YG_MSG_CHILD) == 0)
         on_child(self, identity, msg);
     else if (strcmp(t, YG_MSG_HEARTBEAT) == 0) {
+        /* known false asks a worker we do not count (reconnected, declared
+         * dead, or we restarted) to drop its tasks and send ready again */
         yg_value_t *hb = yg_map_new();
-        if (hb)
+        if (hb) {
             yg_map_set(hb, YG_MSG_TYPE, yg_str_new(YG_MSG_HEARTBEAT));
+            yg_map_set(hb, "known", yg_bool_new(w && w->node));
+        }
         coord_send_node(self, identity, hb);
+    } else if (strcmp(t, YG_MSG_BYE) == 0) {
+        if (w)
+            worker_gone(self, w, "said goodbye", true);
     } else
         coord_log(self, YG_LOG_WARNING, "unknown node message type '%s' dropped", t);
 }
@@ -727,6 +834,8 @@ static int on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
     int rc = 0;
     if (strcmp(cmd, "$TERM") == 0) {
         rc = -1;
+    } else if (strcmp(cmd, "WENDPOINT") == 0) {
+        zsock_send(pipe, "s", self->worker_bound);
     } else if (strcmp(cmd, "GRAPH") == 0) {
         yg_error_t err = { 0 };
         if (register_graph(self, ptr, NULL, 0, &err) == YG_OK)
@@ -737,6 +846,30 @@ static int on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
     zstr_free(&cmd);
     coord_flush(self);
     return rc;
+}
+
+/* ---- worker liveness ------------------------------------------------------- */
+
+/* Declare dead every remote worker silent for liveness heartbeats. */
+static int sweep_workers(zloop_t *loop, int timer_id, void *arg)
+{
+    coord_t *self = arg;
+    int liveness = self->cfg.worker_liveness > 0 ? self->cfg.worker_liveness
+                                                 : YG_WORKER_DEFAULT_LIVENESS;
+    int64_t now = zclock_mono();
+    zlistx_t *keys = zhashx_keys(self->workers);
+    for (const char *key = keys ? zlistx_first(keys) : NULL; key; key = zlistx_next(keys)) {
+        coord_worker_t *w = zhashx_lookup(self->workers, key);
+        if (!w || w->hb_ms <= 0 || now - w->last_seen <= (int64_t)w->hb_ms * liveness)
+            continue;
+        char why[96];
+        snprintf(why, sizeof why, "missed %d heartbeats (%" PRId64 " ms silent)", liveness,
+                 now - w->last_seen);
+        worker_gone(self, w, why, true);
+    }
+    zlistx_destroy(&keys);
+    coord_flush(self);
+    return 0;
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -756,6 +889,7 @@ static int coord_setup(coord_t *self, start_args_t *args)
     self->cfg.worker_endpoint =
         args->cfg.worker_endpoint ? strdup(args->cfg.worker_endpoint) : NULL;
     self->retry_timer = -1;
+    self->sweep_timer = -1;
     self->next_run_id = 1;
     self->loop = zloop_new();
     self->graphs = zhashx_new();
@@ -796,6 +930,14 @@ static int coord_setup(coord_t *self, start_args_t *args)
         snprintf(args->error, sizeof args->error, "cannot bind worker endpoint %s: %s",
                  self->cfg.worker_endpoint, zmq_strerror(errno));
         return YG_EIO;
+    }
+    if (self->cfg.worker_endpoint) {
+        /* the last bound endpoint, with the real port for "*" */
+        char *bound = zsock_last_endpoint(self->nodes_sock);
+        snprintf(self->worker_bound, sizeof self->worker_bound, "%s",
+                 bound ? bound : self->cfg.worker_endpoint);
+        zstr_free(&bound);
+        self->sweep_timer = zloop_timer(self->loop, YG_COORD_SWEEP_MS, 0, sweep_workers, self);
     }
     yg_coordinator_api_endpoint(self->cfg.runtime_id, self->cfg.shard, ep, sizeof ep);
     if (zsock_bind(self->api_sock, "%s", ep) != 0) {
@@ -881,6 +1023,21 @@ zactor_t *yg_coordinator_new(const yg_coord_config_t *cfg, yg_error_t *err)
     }
     free(args);
     return actor;
+}
+
+int yg_coordinator_worker_endpoint(zactor_t *coord, char *buf, size_t size)
+{
+    if (!coord || !buf || size == 0)
+        return YG_EINVAL;
+    buf[0] = '\0';
+    if (zsock_send(coord, "sp", "WENDPOINT", NULL) != 0)
+        return YG_ECLOSED;
+    char *ep = NULL;
+    if (zsock_recv(coord, "s", &ep) != 0)
+        return YG_ECLOSED;
+    snprintf(buf, size, "%s", ep ? ep : "");
+    zstr_free(&ep);
+    return YG_OK;
 }
 
 int yg_coordinator_add_graph(zactor_t *coord, yg_graph_t *graph, yg_error_t *err)

@@ -15,6 +15,7 @@
  * Pipe commands (from the runtime, which waits for each reply):
  *   "GRAPH" <pointer yg_graph_t*>   register a graph and its children;
  *                                   replies "OK" or "ERR" <message>
+ *   "WENDPOINT"                     replies the resolved worker endpoint
  *   "$TERM"                         end: runs in flight get YG_ECLOSED
  */
 #ifndef YG_COORDINATOR_H
@@ -36,6 +37,12 @@
 #define YG_COORD_RETRY_MS 5
 /* Subgraph nesting bound (a child run inside a child run ...). */
 #define YG_COORD_MAX_CHILD_DEPTH 32
+/* Period of the remote-worker liveness check (only with a worker endpoint). */
+#define YG_COORD_SWEEP_MS 100
+/* Tasks one node may hold while no worker serves it (remote-only nodes);
+ * beyond it the run that adds one fails with YG_ELIMIT.  Same order as the
+ * fan-out cap, so one maximal map fan-out can wait. */
+#define YG_COORD_MAX_WAITING_TASKS 1000000
 
 typedef struct yg_coord_config {
     char runtime_id[32];          /* distinguishes runtimes in one process */
@@ -45,6 +52,7 @@ typedef struct yg_coord_config {
     int step_limit;               /* > 0 */
     int64_t max_map_items;        /* > 0 */
     int log_level;
+    int worker_liveness;          /* missed heartbeats = dead; 0 = default */
 } yg_coord_config_t;
 
 /* Start a coordinator; cfg is copied.  NULL if it could not bind or open
@@ -53,6 +61,10 @@ zactor_t *yg_coordinator_new(const yg_coord_config_t *cfg, yg_error_t *err);
 
 /* Register a graph with a running coordinator (blocks for the reply). */
 int yg_coordinator_add_graph(zactor_t *coord, yg_graph_t *graph, yg_error_t *err);
+
+/* The resolved tcp worker endpoint (real port when bound with "*"), into
+ * buf; "" when none.  Blocks for the coordinator's reply. */
+int yg_coordinator_worker_endpoint(zactor_t *coord, char *buf, size_t size);
 
 /* Endpoint names (written into buf, returned). */
 char *yg_coordinator_node_endpoint(const char *runtime_id, int shard, char *buf, size_t size);

@@ -37,7 +37,20 @@
  *             From a subgraph node actor: start (or resume) a child run on
  *             thread <parent thread>:<node>.  The coordinator replies with
  *             "child_done".
- *   "hb"      {} heartbeat (remote workers).
+ *   "hb"      {worker: str, node: str} heartbeat (remote workers, every
+ *             hb_ms).  Any message from an actor proves it alive; a remote
+ *             actor silent for hb_ms * liveness is declared dead: it is
+ *             dropped from its node's list and its tasks are re-dispatched.
+ *   "bye"     {worker: str} a worker shutting down cleanly: dropped at once,
+ *             its tasks re-dispatched (no wait for the liveness timeout).
+ *
+ *   Remote workers add to "ready": hb_ms: int (their heartbeat interval;
+ *   absent or 0 = an in-process actor, never declared dead by silence) and
+ *   graph_name: str (for error messages).
+ *
+ *   Results are accepted only from a registered actor and, for a task
+ *   assigned to an actor, only from that actor: a late result from a worker
+ *   declared dead (its task re-dispatched) is dropped.
  *
  * Messages coordinator -> node actor
  *   "task"    {run: uint, task: uint, thread: str, node: str,
@@ -52,7 +65,15 @@
  *              calls and child processes are stopped; no result is sent).
  *   "child_done" {run: uint, task: uint, status: "completed"|"interrupted"
  *              |"error", state: map, interrupts: list, error: map}
- *   "hb"      {} heartbeat reply.
+ *   "hb"      {known: bool} heartbeat reply.  known false: the
+ *             coordinator does not (or no longer) count this connection as
+ *             a worker (it reconnected, was declared dead, or the
+ *             coordinator restarted): the worker abandons the tasks it held
+ *             and sends "ready" again.
+ *   "reject"  {code: int, type: str, message: str, graph: str, node: str}
+ *             answer to a "ready" the coordinator cannot accept: unknown
+ *             graph hash (the worker loaded different files) or unknown
+ *             node.  The worker stops serving and reports the message.
  */
 #ifndef YG_MSG_H
 #define YG_MSG_H
@@ -67,6 +88,8 @@
 #define YG_MSG_TASK "task"
 #define YG_MSG_CANCEL "cancel"
 #define YG_MSG_CHILD_DONE "child_done"
+#define YG_MSG_REJECT "reject"
+#define YG_MSG_BYE "bye"
 
 #define YG_STATUS_OK "ok"
 #define YG_STATUS_INTERRUPT "interrupt"

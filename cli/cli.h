@@ -36,6 +36,7 @@ int cli_cmd_resume(int argc, char **argv);  /* cmd_run.c */
 int cli_cmd_state(int argc, char **argv);   /* cmd_state.c */
 int cli_cmd_history(int argc, char **argv); /* cmd_state.c */
 int cli_cmd_serve(int argc, char **argv);   /* cmd_serve.c */
+int cli_cmd_worker(int argc, char **argv);  /* cmd_worker.c */
 int cli_cmd_prompt(int argc, char **argv);  /* cmd_prompt.c */
 
 /* Print the usage text of command `name` on stdout. */

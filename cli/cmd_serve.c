@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "yamlgraph/yamlgraph.h"
 #include "yamlgraph/yg_gateway_api.h"
+#include "yamlgraph/yg_worker_api.h"
 
 /* Graph files one server loads (a command line, not a config system). */
 #define SERVE_MAX_GRAPHS 256
@@ -37,6 +38,8 @@ typedef struct serve_args {
     int max_steps;
     long max_frame;
     bool verbose;
+    const char *workers;      /* worker endpoint (tcp) or NULL */
+    const char *remote_nodes; /* "*" with --remote-only */
 } serve_args_t;
 
 static volatile sig_atomic_t serve_stop;
@@ -66,7 +69,9 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
         const char *o = argv[i];
         bool takes_value = strcmp(o, "--bind") == 0 || strcmp(o, "--checkpointer") == 0 ||
                            strcmp(o, "--provider") == 0 || strcmp(o, "--mock") == 0 ||
-                           strcmp(o, "--max-steps") == 0 || strcmp(o, "--max-frame") == 0;
+                           strcmp(o, "--max-steps") == 0 || strcmp(o, "--max-frame") == 0 ||
+                           strcmp(o, "--workers") == 0 || strcmp(o, "--worker-bind") == 0 ||
+                           strcmp(o, "--remote-nodes") == 0;
         if (cli_is_help(o)) {
             cli_print_usage(cmd);
             return -1;
@@ -91,6 +96,14 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
                 return cli_usage_error(cmd, "--max-frame needs a byte count 1024..%ld",
                                        SERVE_MAX_FRAME);
             a->max_frame = n;
+        } else if (strcmp(o, "--workers") == 0 || strcmp(o, "--worker-bind") == 0) {
+            a->workers = argv[++i];
+        } else if (strcmp(o, "--remote-only") == 0) {
+            a->remote_nodes = "*";
+        } else if (strcmp(o, "--remote-nodes") == 0) {
+            a->remote_nodes = argv[++i];
+            if (!a->remote_nodes[0])
+                return cli_usage_error(cmd, "--remote-nodes needs node names (a,b,...)");
         } else if (strcmp(o, "--verbose") == 0) {
             a->verbose = true;
         } else if (o[0] == '-' && o[1]) {
@@ -105,6 +118,9 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
         return cli_usage_error(cmd, "at least one GRAPH file is required");
     if (!a->bind)
         return cli_usage_error(cmd, "--bind ENDPOINT is required (e.g. tcp://127.0.0.1:5555)");
+    if (a->remote_nodes && !a->workers)
+        return cli_usage_error(cmd, "--remote-only/--remote-nodes need --workers ENDPOINT "
+                                    "(where workers connect)");
     return 0;
 }
 
@@ -119,6 +135,8 @@ static yg_runtime_t *open_runtime(const serve_args_t *a)
         opts.step_limit = a->max_steps;
     opts.disable_signal_handlers = true;
     opts.log_level = a->verbose ? YG_LOG_INFO : YG_LOG_WARNING;
+    opts.worker_endpoint = a->workers;
+    opts.remote_nodes = a->remote_nodes;
     yg_error_t err = { 0 };
     yg_runtime_t *rt = yg_runtime_new(&opts, &err);
     if (!rt) {
@@ -203,6 +221,8 @@ int cli_cmd_serve(int argc, char **argv)
     }
     if (rc == CLI_EXIT_OK) {
         printf("listening on %s\n", yg_gateway_endpoint(gw));
+        if (yg_runtime_worker_endpoint(rt))
+            printf("workers on %s\n", yg_runtime_worker_endpoint(rt));
         fflush(stdout);
         while (!serve_stop)
             sigsuspend(&old); /* returns after a handled signal */

@@ -7,8 +7,10 @@
  * threads.  All share CZMQ's one ZeroMQ context.
  */
 #include "yamlgraph/yamlgraph.h"
+#include "yamlgraph/yg_worker_api.h"
 #include "yg_coordinator.h"
 #include "yg_graph.h"
+#include "yg_exec.h"
 #include "yg_node_actor.h"
 #include "yg_llm_http.h"
 #include "yg_provider.h"
@@ -33,6 +35,8 @@ struct yg_runtime {
     char *provider;
     char *mock_file;
     char *worker_endpoint;
+    char *remote_nodes;          /* "," + list + ",", "*" or NULL (see opts) */
+    char worker_bound[256];      /* resolved worker endpoint, "" when none */
     char api_endpoint[128];
     char node_endpoint[128];
     zactor_t *coord;
@@ -73,11 +77,32 @@ static int runtime_setup(yg_runtime_t *self, const yg_runtime_opts_t *opts, yg_e
     self->provider = dup_opt(opts->provider, &ok);
     self->mock_file = dup_opt(opts->mock_file, &ok);
     self->worker_endpoint = dup_opt(opts->worker_endpoint, &ok);
+    if (opts->remote_nodes && opts->remote_nodes[0]) {
+        /* ",a,b," so that a node matches with strstr(",name,") */
+        size_t n = strlen(opts->remote_nodes);
+        self->remote_nodes = malloc(n + 3);
+        if (self->remote_nodes) {
+            char *o = self->remote_nodes;
+            *o++ = ',';
+            for (const char *p = opts->remote_nodes; *p; p++)
+                if (*p != ' ' && *p != '\t') /* "a, b" is "a,b" */
+                    *o++ = *p;
+            *o++ = ',';
+            *o = '\0';
+        } else
+            ok = false;
+    }
     self->graphs = zlistx_new();
     self->actors = zlistx_new();
     self->started = zhashx_new();
     if (!ok || !self->graphs || !self->actors || !self->started)
         return yg_error_set(err, YG_ENOMEM, "out of memory creating the runtime");
+    if (self->remote_nodes && !self->worker_endpoint)
+        return yg_error_set(err, YG_EINVAL,
+                            "remote_nodes needs a worker_endpoint (no worker could serve them)");
+    if (opts->worker_liveness < 0 || opts->worker_liveness > YG_WORKER_MAX_LIVENESS)
+        return yg_error_set(err, YG_EINVAL, "worker_liveness must be 0..%d",
+                            YG_WORKER_MAX_LIVENESS);
     if (opts->shards > 1)
         return yg_error_set(err, YG_EUNSUPPORTED,
                             "shards > 1 is not supported yet (runs use one coordinator)");
@@ -105,13 +130,18 @@ static int runtime_setup(yg_runtime_t *self, const yg_runtime_opts_t *opts, yg_e
                               .max_map_items = opts->max_map_items > 0
                                                    ? opts->max_map_items
                                                    : YG_COORD_DEFAULT_MAX_MAP_ITEMS,
-                              .log_level = opts->log_level };
+                              .log_level = opts->log_level,
+                              .worker_liveness = opts->worker_liveness };
     snprintf(cfg.runtime_id, sizeof cfg.runtime_id, "%s", self->id);
     self->coord = yg_coordinator_new(&cfg, err);
     if (!self->coord)
         return err && err->code ? err->code : YG_EIO;
     yg_coordinator_api_endpoint(self->id, 0, self->api_endpoint, sizeof self->api_endpoint);
     yg_coordinator_node_endpoint(self->id, 0, self->node_endpoint, sizeof self->node_endpoint);
+    if (self->worker_endpoint &&
+        yg_coordinator_worker_endpoint(self->coord, self->worker_bound,
+                                       sizeof self->worker_bound) != YG_OK)
+        return yg_error_set(err, YG_EIO, "cannot read the coordinator's worker endpoint");
     return YG_OK;
 }
 
@@ -161,6 +191,7 @@ void yg_runtime_destroy(yg_runtime_t **self_p)
     free(self->provider);
     free(self->mock_file);
     free(self->worker_endpoint);
+    free(self->remote_nodes);
     pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
@@ -169,6 +200,33 @@ void yg_runtime_destroy(yg_runtime_t **self_p)
 const char *yg_runtime_api_endpoint(const yg_runtime_t *self)
 {
     return self ? self->api_endpoint : NULL;
+}
+
+const char *yg_runtime_worker_endpoint(const yg_runtime_t *self)
+{
+    return self && self->worker_bound[0] ? self->worker_bound : NULL;
+}
+
+/* True when opts.remote_nodes keeps this node off the local actors (a map
+ * item sub-node is named by its map node). */
+static bool node_is_remote(const yg_runtime_t *self, const yg_graph_t *g, const yg_node_t *node)
+{
+    if (!self->remote_nodes)
+        return false;
+    if (strcmp(self->remote_nodes, ",*,") == 0)
+        return true;
+    const yg_node_t *named = node->is_map_sub ? yg_exec_map_parent(g, node) : node;
+    const char *names[2] = { node->name, named ? named->name : NULL };
+    for (int i = 0; i < 2; i++) {
+        size_t n = names[i] ? strlen(names[i]) : 0;
+        if (n == 0)
+            continue;
+        for (const char *p = strstr(self->remote_nodes, names[i]); p;
+             p = strstr(p + 1, names[i]))
+            if (p[-1] == ',' && p[n] == ',')
+                return true;
+    }
+    return false;
 }
 
 /* Start one node actor per executable node of g and of its children. */
@@ -186,6 +244,16 @@ static int start_node_actors(yg_runtime_t *self, yg_graph_t *g, int depth, yg_er
         yg_node_t *node = g->nodes[i];
         if (node->type == YG_NODE_MAP)
             continue; /* not executable: its sub-node is */
+        if (node_is_remote(self, g, node)) {
+            /* served by remote workers only; a subgraph's own nodes are
+             * still started below unless listed too */
+            if (node->type == YG_NODE_SUBGRAPH && node->child) {
+                int rc = start_node_actors(self, node->child, depth + 1, err);
+                if (rc != YG_OK)
+                    return rc;
+            }
+            continue;
+        }
         yg_node_actor_config_t cfg = { 0 };
         cfg.endpoint = self->node_endpoint;
         cfg.graph = g;
