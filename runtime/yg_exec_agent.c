@@ -151,7 +151,7 @@ static void agent_on_shell(yg_task_t *t, const exec_shell_outcome_t *o)
 
 /* A python tool inside an agent (spec 4.11): the text form of the native
  * function's result, or "Error: <message>"; without a registered function
- * the tool needs an external worker (spec 4.8 [C]). */
+ * the tool needs a process that registers it (spec 4.8 [C]). */
 static void agent_run_python(yg_task_t *t, const yg_tool_t *tool, const char *name,
                              const yg_value_t *args)
 {
@@ -160,8 +160,9 @@ static void agent_run_python(yg_task_t *t, const yg_tool_t *tool, const char *na
     char text[YG_ERROR_MESSAGE_MAX];
     if (!fn) {
         snprintf(text, sizeof text,
-                 "Error: Python tool '%s' needs an external worker (not available in this "
-                 "process)",
+                 "Error: Python tool '%s' needs an external worker or host that registers it "
+                 "with yg_native_register (not registered in this process; see "
+                 "docs/deployment.md)",
                  name);
         agent_tool_result(t, text, false);
         return;

@@ -42,8 +42,8 @@ void exec_passthrough_start(yg_task_t *t)
 /* --- python ------------------------------------------------------------------ */
 
 /* Spec 4.8 [C]: the native function registered under (module, function)
- * serves the tool (yg_native.h); without one the node needs an external
- * worker.  A map result is the update as-is (plus current_step); any
+ * serves the tool (yg_native.h); without one in this process the node must
+ * run elsewhere (an embedding host or a worker that registers it).  A map result is the update as-is (plus current_step); any
  * other value goes under state_key. */
 void exec_python_start(yg_task_t *t)
 {
@@ -53,8 +53,10 @@ void exec_python_start(yg_task_t *t)
     yg_native_fn *fn = tool ? yg_native_lookup(tool->module, tool->function, &arg) : NULL;
     if (!fn) {
         exec_finish_error(t, YG_EUNSUPPORTED, "NotImplementedError",
-                          "node '%s' needs Python tool '%s' (%s.%s); run it with an external "
-                          "worker - not available yet",
+                          "node '%s' needs Python tool '%s' (%s.%s): register a native "
+                          "function with yg_native_register in the process that runs this node "
+                          "(an embedding host, or an external worker built with "
+                          "yg_worker_api.h); see docs/deployment.md",
                           node->name, node->tool ? node->tool : "?",
                           tool && tool->module ? tool->module : "?",
                           tool && tool->function ? tool->function : "?");
@@ -146,8 +148,9 @@ void exec_tool_call_start(yg_task_t *t)
         }
     } else if (def && def->type == YG_TOOL_PYTHON)
         yg_map_set(envelope, "error",
-                   yg_str_newf("Python tool '%s' needs an external worker (not available in this "
-                               "process)",
+                   yg_str_newf("Python tool '%s' needs an external worker or host that "
+                               "registers it with yg_native_register (not registered in this "
+                               "process; see docs/deployment.md)",
                                name));
     else
         yg_map_set(envelope, "error", yg_str_newf("Unknown tool: %s", name ? name : "None"));

@@ -1216,8 +1216,9 @@ static void check_subgraphs(lint_ctx_t *ctx)
 /* Ours: E007, I601, W602 (tools this runtime runs differently)               */
 
 #define WORKER_HINT                                                                              \
-    "it needs an external Python worker: run 'yamlgraph worker' for this graph (see "            \
-    "docs/cli.md)"
+    "it runs only in a process that registers a native function for it with "                  \
+    "yg_native_register: an embedding host, or a yamlgraph worker built with yg_worker_api.h "   \
+    "serving this node (see docs/deployment.md)"
 
 static void check_python_node(lint_ctx_t *ctx, size_t i, bool shell)
 {
@@ -1256,8 +1257,8 @@ static void check_python_node(lint_ctx_t *ctx, size_t i, bool shell)
                  strf("Node '%s' uses python tool '%s' (%s.%s): " WORKER_HINT, node, t,
                       scalar_text(yg_ynode_get(td, "module")),
                       scalar_text(yg_ynode_get(td, "function"))),
-                 strf("Start a Python worker for this graph, or replace the node with a "
-                      "native one"));
+                 strf("Serve this node from a worker that registers the function, or "
+                      "replace the node with a native one"));
 }
 
 static void check_agent_python(lint_ctx_t *ctx, size_t i)
@@ -1289,7 +1290,8 @@ static void check_agent_python(lint_ctx_t *ctx, size_t i)
     }
     lint_add(ctx, "I601", YG_LINT_INFO, NODE_KEY(ctx, i),
              strf("Agent node '%s' uses python tools %s: " WORKER_HINT, NODE_NAME(ctx, i), names),
-             strf("Start a Python worker for this graph, or give the agent shell tools"));
+             strf("Serve this node from a worker that registers the functions, or give "
+                  "the agent shell tools"));
     free(names);
 }
 
@@ -1309,7 +1311,7 @@ static void check_runtime_support(lint_ctx_t *ctx)
             lint_add(ctx, "I601", YG_LINT_INFO, NODE_KEY(ctx, i),
                      strf("Node '%s' calls python tools chosen at run time (tool_call): " WORKER_HINT,
                           node),
-                     strf("Start a Python worker for this graph"));
+                     strf("Serve this node from a worker that registers the functions"));
     }
     for (size_t i = 0; ctx->tools && i < ctx->tools->count; i++) {
         if (tool_kind(ctx->tools->items[i]) != TOOL_WEBSEARCH)

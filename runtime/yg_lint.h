@@ -7,7 +7,8 @@
  *
  *   E006  graph structure (nodes/edges missing or of the wrong shape)
  *   E007  python/tool node names a tool that is undefined or of the wrong type
- *   I601  (info) node needs Python: it runs only with an external worker
+ *   I601  (info) node needs Python: it runs only where a native function is
+ *         registered (an embedding host or a worker built with yg_worker_api.h)
  *   W602  websearch tool: not available offline in this runtime
  *
  * Every issue carries a code, a severity, the file, a 1-based line and

@@ -801,7 +801,8 @@ START_TEST(test_tool_call)
     ck_assert_int_eq(X.status, YG_TASK_OK);
     assert_update("{\"current_step\": \"tc\", \"result\": {\"task_id\": 42, \"tool\": \"pyfn\","
                   " \"success\": false, \"result\": null, \"error\": \"Python tool 'pyfn' needs an"
-                  " external worker (not available in this process)\"}}");
+                  " external worker or host that registers it with yg_native_register (not"
+                  " registered in this process; see docs/deployment.md)\"}}");
     run_node("tc", "{\"task\": {\"id\": 7, \"tool\": \"nope\", \"args\": 5}}", NULL, NULL);
     const yg_value_t *env = yg_map_get(X.update, "result");
     ck_assert_str_eq(yg_value_str(yg_map_get(env, "error")), "Unknown tool: nope");
@@ -969,7 +970,8 @@ START_TEST(test_agent_other_tools_and_history)
     ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(msgs, 0), "content")), "old");
     ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(msgs, 1), "content")), "hi");
     const char *expect[] = {
-        "Error: Python tool 'pyfn' needs an external worker (not available in this process)",
+        "Error: Python tool 'pyfn' needs an external worker or host that registers it with "
+        "yg_native_register (not registered in this process; see docs/deployment.md)",
         "Search error: Unsupported provider: duckduckgo", "Search error: Search query is empty",
         "Error: Unknown tool 'nope'"};
     for (int i = 0; i < 4; i++)
