@@ -828,7 +828,9 @@ START_TEST(compat_run_error_keeps_successful_writes)
 END_TEST
 
 /* Checkpointer types: sqlite path -> our file store at that path, a foreign
- * file there is refused untouched; redis -> in-process memory store. */
+ * file there is refused untouched; redis with a url -> the Redis store (an
+ * unreachable server is a run error naming it); redis with an unexpanded
+ * url -> in-process memory store (spec 9.1). */
 START_TEST(compat_checkpointer_types)
 {
     char db[512];
@@ -847,12 +849,20 @@ START_TEST(compat_checkpointer_types)
     yg_graph_t *g = load(rt, "ck/sqlite.yaml", yaml);
     yg_graph_t *gr = load(rt, "ck/redis.yaml",
                           "name: ckr\n"
-                          "checkpointer: {type: redis, url: 'redis://127.0.0.1:1/0'}\n"
+                          "checkpointer: {type: redis, url: '${YG_TEST_NEVER_SET_REDIS_URL}'}\n"
                           "state: {answer: str}\n"
                           "nodes:\n"
                           "  ask: {type: interrupt, message: q, resume_key: answer}\n"
                           "edges:\n"
                           "  - {from: START, to: ask}\n");
+    yg_graph_t *gdead = load(rt, "ck/redis-dead.yaml",
+                             "name: ckd\n"
+                             "checkpointer: {type: redis, url: 'redis://127.0.0.1:1/0'}\n"
+                             "state: {answer: str}\n"
+                             "nodes:\n"
+                             "  ask: {type: interrupt, message: q, resume_key: answer}\n"
+                             "edges:\n"
+                             "  - {from: START, to: ask}\n");
     yg_client_t *c = yg_client_new(rt);
     outcome_t o;
     run(c, g, "{}", "s-1", 0, &o);
@@ -861,7 +871,13 @@ START_TEST(compat_checkpointer_types)
     resume(c, g, "\"forty-two\"", "s-1", &o);
     assert_status(&o, YG_RUN_COMPLETED);
     outcome_release(&o);
-    /* redis falls back to memory: pause and resume work in-process */
+    /* a redis url is used: nothing listens there, so the run fails */
+    run(c, gdead, "{}", "d-1", 0, &o);
+    assert_status(&o, YG_RUN_ERROR);
+    ck_assert_msg(strstr(o.r.error.message, "cannot connect to redis"), "%s",
+                  o.r.error.message);
+    outcome_release(&o);
+    /* an unexpanded url falls back to memory: pause and resume in-process */
     run(c, gr, "{}", "r-1", 0, &o);
     assert_status(&o, YG_RUN_INTERRUPTED);
     outcome_release(&o);
