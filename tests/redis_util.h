@@ -44,6 +44,7 @@ typedef struct redis_server {
     int port;
     bool paused;
     char url[64];
+    char unix_path[108]; /* the server also listens on this unix socket */
     char error[512];
 } redis_server_t;
 
@@ -96,7 +97,7 @@ static inline bool redis_util_ping(const redis_server_t *s)
     return ok;
 }
 
-static inline pid_t redis_util_spawn(int port)
+static inline pid_t redis_util_spawn(int port, const char *unix_path)
 {
     const char *bin = getenv("YG_REDIS_SERVER");
     if (!bin || !*bin)
@@ -121,7 +122,8 @@ static inline pid_t redis_util_spawn(int port)
         _exit(126);
     execlp(bin, bin, "--port", port_text, "--bind", "127.0.0.1", "--save", "", "--appendonly",
            "no", "--daemonize", "no", "--dir", "/tmp", "--dbfilename",
-           "yg-test-never-written.rdb", (char *)NULL);
+           "yg-test-never-written.rdb", "--unixsocket", unix_path, "--unixsocketperm", "700",
+           (char *)NULL);
     _exit(127);
 }
 
@@ -136,7 +138,8 @@ static inline bool redis_server_start(redis_server_t *s)
                      strerror(errno));
             return false;
         }
-        s->pid = redis_util_spawn(s->port);
+        snprintf(s->unix_path, sizeof s->unix_path, "/tmp/yg-test-redis-%d.sock", s->port);
+        s->pid = redis_util_spawn(s->port, s->unix_path);
         if (s->pid < 0) {
             snprintf(s->error, sizeof s->error, "fork: %s", strerror(errno));
             return false;
@@ -180,6 +183,7 @@ static inline void redis_server_stop(redis_server_t *s)
         kill(s->pid, SIGCONT);
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
+    unlink(s->unix_path);
     s->pid = 0;
     s->paused = false;
 }

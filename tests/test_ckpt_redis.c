@@ -1221,6 +1221,31 @@ START_TEST(test_url_db_and_auth)
 }
 END_TEST
 
+/* The same store over the server's unix socket. */
+START_TEST(test_unix_socket)
+{
+    redis_server_t server;
+    start_server(&server);
+    zloop_t *loop = zloop_new();
+    char url[160];
+    snprintf(url, sizeof url, "unix://%s", server.unix_path);
+    yg_error_t err = {0};
+    yg_ckpt_t *store = yg_ckpt_redis_new(loop, url, NULL, 0, &err);
+    ck_assert_msg(store != NULL, "%s", err.message);
+    yg_checkpoint_t *a = make_ckpt("u", "", -1, "{\"x\":1}", NULL);
+    save_sync(store, loop, a);
+    int status;
+    yg_checkpoint_t *got = load_sync(store, loop, "u", "", NULL, &status);
+    assert_same_ckpt(a, got);
+    yg_checkpoint_destroy(&got);
+    ck_assert_int_eq(count_keys(&server, "lg:{u}:*"), 4);
+    yg_ckpt_destroy(&store);
+    yg_checkpoint_destroy(&a);
+    zloop_destroy(&loop);
+    redis_server_stop(&server);
+}
+END_TEST
+
 START_TEST(test_open_spec)
 {
     redis_server_t server;
@@ -1265,6 +1290,7 @@ static Suite *redis_suite(void)
     tcase_add_test(tc, test_destroy_in_flight);
     tcase_add_test(tc, test_no_sigpipe);
     tcase_add_test(tc, test_url_db_and_auth);
+    tcase_add_test(tc, test_unix_socket);
     tcase_add_test(tc, test_open_spec);
     suite_add_tcase(s, tc);
     return s;
