@@ -134,6 +134,8 @@ static int send_frames(zsock_t *sock, zframe_t *identity, const char *body, size
     return 0;
 }
 
+#define WORKER_WHY_BYE "said goodbye"
+
 /* A worker that is gone (unreachable, silent past its liveness, or said
  * goodbye): drop it from its node's list, re-dispatch every task it held
  * and forget it (a late result from its identity is then dropped).  With
@@ -151,8 +153,11 @@ static void worker_gone(coord_t *self, coord_worker_t *w, const char *why, bool 
         w->node = NULL;
     }
     size_t n = coord_run_worker_lost(self, w);
+    /* a remote worker lost is worth a warning; a clean goodbye with
+     * nothing in flight, or an in-process actor at shutdown, is not */
+    bool quiet = w->hb_ms <= 0 || (n == 0 && strcmp(why, WORKER_WHY_BYE) == 0);
     if (node)
-        coord_log(self, w->hb_ms > 0 ? YG_LOG_WARNING : YG_LOG_INFO,
+        coord_log(self, quiet ? YG_LOG_INFO : YG_LOG_WARNING,
                   "worker '%s' (node '%s') %s: dropped, %zu task(s) re-dispatched", w->name,
                   node, why, n);
     if (drop_box)
@@ -634,7 +639,7 @@ static void handle_node_message(coord_t *self, zframe_t *identity, const yg_valu
         coord_send_node(self, identity, hb);
     } else if (strcmp(t, YG_MSG_BYE) == 0) {
         if (w)
-            worker_gone(self, w, "said goodbye", true);
+            worker_gone(self, w, WORKER_WHY_BYE, true);
     } else
         coord_log(self, YG_LOG_WARNING, "unknown node message type '%s' dropped", t);
 }
