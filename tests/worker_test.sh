@@ -247,4 +247,60 @@ kill -TERM "$SERVE"
 wait_exit "$SERVE" 10
 rc=$?
 [ $rc -eq 0 ] && ok "serve exits 0 on SIGTERM" || fail "serve SIGTERM exit $rc"
+
+# --- a python node served by a C function on a worker (deploy/examples) ---------------------
+BUILD="$(dirname "$YG")"
+if ! command -v cc >/dev/null 2>&1 || [ ! -f "$BUILD/libyamlgraph.a" ]; then
+  ok "native worker example skipped (no cc or no $BUILD/libyamlgraph.a)"
+  finish
+fi
+CFLAGS="-std=gnu11 -Wall -Wextra -Werror -I$SRC/include"
+# a sanitizer build's library needs the sanitizer runtime in the program too
+grep -q '^YG_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null &&
+  CFLAGS="$CFLAGS -fsanitize=address,undefined"
+# shellcheck disable=SC2086
+if cc $CFLAGS "$SRC/deploy/examples/text_tools_worker.c" -o "$TMP/text-tools-worker" \
+     "$BUILD/libyamlgraph.a" $(pkg-config --libs libczmq libzmq yaml-0.1 hiredis libcurl msgpack) \
+     -lpthread -lm 2>"$TMP/cc.err"; then
+  ok "deploy/examples/text_tools_worker.c builds against the library"
+else
+  fail "native worker example does not build"; sed 's/^/    /' "$TMP/cc.err" | head -5
+  finish
+fi
+PYG="$SRC/graphs/python-worker/graph.yaml"
+"$YG" serve "$PYG" --bind 'tcp://127.0.0.1:*' --workers 'tcp://127.0.0.1:*' --remote-nodes stats \
+  >"$TMP/pserve.out" 2>"$TMP/pserve.err" &
+PSERVE=$!
+PIDS="$PIDS $PSERVE"
+PEP="$(wait_line "$TMP/pserve.out" 'listening on ' "$PSERVE")"
+PWEP="$(wait_line "$TMP/pserve.out" 'workers on ' "$PSERVE")"
+"$TMP/text-tools-worker" "$PYG" "$PWEP" >"$TMP/ttw.out" 2>"$TMP/ttw.err" &
+TTW=$!
+PIDS="$PIDS $TTW"
+cat >"$TMP/py.py" <<'EOF'
+import sys
+from yamlgraph_client import Client
+with Client(sys.argv[1], timeout=30) as c:
+    r = c.run("python-worker", {"input": "One. Two three."})
+    print(r.status, r.state.get("stats"))
+    sys.exit(0 if r.status == "completed" and r.state.get("stats") == {"words": 3, "sentences": 2}
+             else 1)
+EOF
+if "$PY" "$TMP/py.py" "$PEP" >"$TMP/py.out" 2>&1; then
+  ok "a python node runs on a worker that registered a C function for it"
+else
+  fail "python node on the native worker"; sed 's/^/    /' "$TMP/py.out" "$TMP/ttw.err" | head -8
+fi
+kill -TERM "$TTW"
+wait_exit "$TTW" 10
+rc=$?
+[ $rc -eq 0 ] && ok "the native worker exits 0 on SIGTERM" || fail "native worker exit $rc"
+kill -TERM "$PSERVE"
+wait_exit "$PSERVE" 10 >/dev/null
+# sanitizer builds: no process reported a memory or UB error
+if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.err >/dev/null 2>&1; then
+  fail "sanitizer reports in $(grep -l -E 'Sanitizer|runtime error:' "$TMP"/*.err | xargs -n1 basename)"
+else
+  ok "no sanitizer report in any process's stderr"
+fi
 finish
