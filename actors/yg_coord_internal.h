@@ -21,6 +21,7 @@
 #include "yg_graph.h"
 #include "yg_merge.h"
 #include "yg_msg.h"
+#include "yg_msgpack.h"
 
 #define COORD_NO_INDEX ((size_t)-1)
 
@@ -116,6 +117,16 @@ typedef struct coord_run {
     yg_value_t *resume_value;
 } coord_run_t;
 
+/* An outbox: the messages queued for one destination (yg_coordinator.c). */
+typedef struct coord_outbox coord_outbox_t;
+
+/* Outboxes with queued messages, flushed at the end of a wake-up. */
+typedef struct coord_outq {
+    coord_outbox_t **items;
+    size_t size;
+    size_t cap;
+} coord_outq_t;
+
 typedef struct coord {
     yg_coord_config_t cfg;
     zsock_t *pipe;
@@ -136,6 +147,15 @@ typedef struct coord {
     char worker_bound[256]; /* the resolved tcp worker endpoint, "" when none */
     uint64_t next_run_id;
     bool terminating;
+    coord_outq_t dirty[2]; /* outboxes to flush: [0] node actors, [1] clients */
+    /* spin-before-block (yg_coordinator.c, docs/architecture.md "Performance") */
+    size_t tasks_inflight; /* tasks sent to node actors and not answered */
+    bool replied;          /* a client got a reply since the last spin decision */
+    int depth;             /* > 0 while a handler runs (no nested spinning) */
+    int64_t spin_ns;       /* current spin budget, 0 when not spinning */
+    unsigned spin_skipped; /* spin decisions skipped since the last probe */
+    bool spin_off;         /* YAMLGRAPH_SPIN=0 */
+    int spin_timer;        /* zloop timer that spins after a store callback, -1 none */
 } coord_t;
 
 /* ---- yg_coordinator.c ---- */
@@ -145,6 +165,21 @@ void coord_send_node(coord_t *self, zframe_t *identity, yg_value_t *msg);
 void coord_send_api(coord_t *self, zframe_t *identity, yg_value_t *msg);
 /* Send everything queued (batched per destination). */
 void coord_flush(coord_t *self);
+/* Pack a message straight into a destination's outbox (the hot paths; no
+ * intermediate map): box = coord_outbox_get(...); pk =
+ * coord_outbox_begin(box, &mark); pack one complete message with pk;
+ * coord_outbox_end(self, box, mark, ok) (ok false drops what was packed). */
+coord_outbox_t *coord_outbox_get(coord_t *self, zframe_t *identity, bool api);
+msgpack_packer *coord_outbox_begin(coord_outbox_t *box, size_t *mark);
+void coord_outbox_end(coord_t *self, coord_outbox_t *box, size_t mark, bool ok);
+/* The least-loaded worker of a node (counted as having one more task in
+ * flight), or NULL when none serves it. */
+coord_worker_t *coord_pick_worker(coord_t *self, coord_node_t *node);
+/* A task was answered or abandoned: one less in flight on w. */
+void coord_task_done(coord_t *self, coord_worker_t *w);
+/* After a store callback (outside the socket handlers): spin for the
+ * results of the tasks it dispatched (see "spin-before-block"). */
+void coord_spin_soon(coord_t *self);
 /* Send a task message (takes ownership) to the least-loaded worker of the
  * node, or queue it until one is ready; returns the worker or NULL.
  * *overflow (may be NULL) is set when no worker serves the node and its

@@ -75,11 +75,23 @@ static yg_value_t *error_map(int code, const char *message, const char *node)
     return e;
 }
 
+/* Decimal text of id into buf (24 bytes): the runs table key, the same as
+ * "%" PRIu64 without a printf per result message. */
+static const char *run_key(uint64_t id, char *buf)
+{
+    char *p = buf + 23;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + id % 10);
+        id /= 10;
+    } while (id);
+    return p;
+}
+
 coord_run_t *coord_run_find(coord_t *self, uint64_t id)
 {
     char key[24];
-    snprintf(key, sizeof key, "%" PRIu64, id);
-    return zhashx_lookup(self->runs, key);
+    return zhashx_lookup(self->runs, run_key(id, key));
 }
 
 static const yg_node_t *task_node(const coord_run_t *run, const coord_task_t *t)
@@ -122,6 +134,15 @@ void coord_run_destroy(coord_t *self, coord_run_t **run_p)
 }
 
 /* ---- events ----------------------------------------------------------------- */
+
+/* Whether anyone listens to this run's events: when nobody does (the
+ * common case), the hot paths do not even build them. */
+static bool wants_events(coord_t *self, const coord_run_t *run)
+{
+    while (run && run->is_child)
+        run = coord_run_find(self, run->parent_run);
+    return run && run->subscribed;
+}
 
 void coord_run_emit(coord_t *self, coord_run_t *run, const char *kind, yg_value_t *data)
 {
@@ -178,9 +199,11 @@ static void reply_final(coord_t *self, coord_run_t *run, const char *status, int
 {
     if (!interrupts)
         interrupts = yg_list_new();
-    yg_value_t *end = yg_map_new();
-    map_put(end, "status", yg_str_new(status));
-    coord_run_emit(self, run, "run_end", end);
+    if (wants_events(self, run)) {
+        yg_value_t *end = yg_map_new();
+        map_put(end, "status", yg_str_new(status));
+        coord_run_emit(self, run, "run_end", end);
+    }
     yg_value_t *reply = yg_map_new();
     if (run->is_child) {
         map_put(reply, YG_MSG_TYPE, yg_str_new(YG_MSG_CHILD_DONE));
@@ -420,6 +443,7 @@ static void on_saved(int status, const yg_error_t *err, void *arg)
     }
     ctx_free(ctx);
     coord_flush(self);
+    coord_spin_soon(self);
 }
 
 /* ---- dispatch -------------------------------------------------------------------- */
@@ -458,11 +482,87 @@ static yg_value_t *task_message(coord_run_t *run, size_t i)
     return m;
 }
 
+static int pack_cstr(msgpack_packer *pk, const char *s)
+{
+    return msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+/* The task message of task_message() packed straight into an outbox: the
+ * hot path of every node step and map item, without building the message
+ * or its input map.  Not for tasks that carry a prior interrupt payload
+ * (their input gets an extra key; they take the map path). */
+static int pack_task(msgpack_packer *pk, const coord_run_t *run, size_t i)
+{
+    const coord_task_t *t = &run->tasks[i];
+    const yg_node_t *node = task_node(run, t);
+    size_t fields = 8 + (t->payload ? 1 : 0) + (t->resume ? 1 : 0);
+    int rc = msgpack_pack_map(pk, fields);
+    rc = rc ? rc : pack_cstr(pk, YG_MSG_TYPE);
+    rc = rc ? rc : pack_cstr(pk, YG_MSG_TASK);
+    rc = rc ? rc : pack_cstr(pk, "run");
+    rc = rc ? rc : msgpack_pack_uint64(pk, run->id);
+    rc = rc ? rc : pack_cstr(pk, "task");
+    rc = rc ? rc : msgpack_pack_uint64(pk, i);
+    rc = rc ? rc : pack_cstr(pk, "thread");
+    rc = rc ? rc : run->thread ? pack_cstr(pk, run->thread) : msgpack_pack_nil(pk);
+    rc = rc ? rc : pack_cstr(pk, "node");
+    rc = rc ? rc : pack_cstr(pk, node->name);
+    rc = rc ? rc : pack_cstr(pk, "graph");
+    rc = rc ? rc : pack_cstr(pk, run->cg->graph->hash_hex);
+    rc = rc ? rc : pack_cstr(pk, "input");
+    if (rc)
+        return YG_ENOMEM;
+    int vr;
+    if (node->reads_all) {
+        if ((vr = yg_msgpack_pack_value(pk, run->state)) != YG_OK)
+            return vr;
+    } else {
+        size_t present = 0;
+        for (size_t k = 0; k < node->reads_count; k++)
+            present += yg_map_get(run->state, node->reads[k]) != NULL;
+        if (msgpack_pack_map(pk, present))
+            return YG_ENOMEM;
+        for (size_t k = 0; k < node->reads_count; k++) {
+            const yg_value_t *v = yg_map_get(run->state, node->reads[k]);
+            if (!v)
+                continue;
+            if (pack_cstr(pk, node->reads[k]))
+                return YG_ENOMEM;
+            if ((vr = yg_msgpack_pack_value(pk, v)) != YG_OK)
+                return vr;
+        }
+    }
+    if (t->payload && (pack_cstr(pk, "payload") ||
+                       (vr = yg_msgpack_pack_value(pk, t->payload)) != YG_OK))
+        return YG_ENOMEM;
+    if (t->resume &&
+        (pack_cstr(pk, "resume") || (vr = yg_msgpack_pack_value(pk, t->resume)) != YG_OK))
+        return YG_ENOMEM;
+    rc = pack_cstr(pk, "step");
+    rc = rc ? rc : msgpack_pack_int64(pk, run->step + 1);
+    return rc ? YG_ENOMEM : YG_OK;
+}
+
 /* Send (or queue) task i.  False when it can neither be sent nor queued:
  * no worker serves its node and too many tasks already wait for one. */
 static bool send_task(coord_t *self, coord_run_t *run, size_t i)
 {
     coord_task_t *t = &run->tasks[i];
+    coord_node_t *cn = &run->cg->nodes[t->node_index];
+    coord_worker_t *w = t->prior_interrupt ? NULL : coord_pick_worker(self, cn);
+    coord_outbox_t *box = w ? coord_outbox_get(self, w->identity, false) : NULL;
+    if (box) {
+        size_t mark;
+        int rc = pack_task(coord_outbox_begin(box, &mark), run, i);
+        coord_outbox_end(self, box, mark, rc == YG_OK);
+        if (rc == YG_OK) {
+            t->state = TASK_SENT;
+            t->worker = w;
+            return true;
+        }
+    }
+    if (w)
+        coord_task_done(self, w); /* not sent: the map path below picks again */
     yg_value_t *m = task_message(run, i);
     if (!m) {
         coord_log(self, YG_LOG_ERROR, "out of memory building a task");
@@ -540,16 +640,19 @@ static void dispatch_step(coord_t *self, coord_run_t *run)
         if (run->tasks[i].state == TASK_PENDING)
             run->outstanding++;
     const coord_task_t *unqueued = NULL;
+    bool events = wants_events(self, run);
     for (size_t i = 0; i < run->ntasks && !unqueued; i++) {
         coord_task_t *t = &run->tasks[i];
         if (t->state != TASK_PENDING)
             continue;
-        yg_value_t *ev = yg_map_new();
-        map_put(ev, "node", yg_str_new(task_display_name(run, t)));
-        map_put(ev, "step", yg_int_new(run->step + 1));
-        if (t->map_index >= 0)
-            map_put(ev, "map_index", yg_int_new(t->map_index));
-        coord_run_emit(self, run, "node_start", ev);
+        if (events) {
+            yg_value_t *ev = yg_map_new();
+            map_put(ev, "node", yg_str_new(task_display_name(run, t)));
+            map_put(ev, "step", yg_int_new(run->step + 1));
+            if (t->map_index >= 0)
+                map_put(ev, "map_index", yg_int_new(t->map_index));
+            coord_run_emit(self, run, "node_start", ev);
+        }
         if (!send_task(self, run, i))
             unqueued = t;
     }
@@ -575,8 +678,7 @@ void coord_run_on_result(coord_t *self, coord_worker_t *worker, const yg_value_t
                   run_id, index);
         return;
     }
-    if (worker->inflight > 0)
-        worker->inflight--;
+    coord_task_done(self, worker);
     coord_run_t *run = coord_run_find(self, run_id);
     if (!run || run->phase != RUN_STEPPING || index < 0 || (size_t)index >= run->ntasks ||
         run->tasks[index].state != TASK_SENT ||
@@ -605,14 +707,16 @@ void coord_run_on_result(coord_t *self, coord_worker_t *worker, const yg_value_t
                        ? yg_value_ref(e)
                        : error_map(YG_EPROTO, "node actor sent a malformed result", NULL);
     }
-    yg_value_t *ev = yg_map_new();
-    map_put(ev, "node", yg_str_new(task_display_name(run, t)));
-    map_put(ev, "step", yg_int_new(run->step + 1));
-    if (t->map_index >= 0)
-        map_put(ev, "map_index", yg_int_new(t->map_index));
-    map_put(ev, "status", yg_str_new(status ? status : "error"));
-    map_put(ev, "update", t->update ? yg_value_ref(t->update) : yg_map_new());
-    coord_run_emit(self, run, "node_end", ev);
+    if (wants_events(self, run)) {
+        yg_value_t *ev = yg_map_new();
+        map_put(ev, "node", yg_str_new(task_display_name(run, t)));
+        map_put(ev, "step", yg_int_new(run->step + 1));
+        if (t->map_index >= 0)
+            map_put(ev, "map_index", yg_int_new(t->map_index));
+        map_put(ev, "status", yg_str_new(status ? status : "error"));
+        map_put(ev, "update", t->update ? yg_value_ref(t->update) : yg_map_new());
+        coord_run_emit(self, run, "node_end", ev);
+    }
     if (t->state == TASK_ERROR) {
         yg_value_t *er = yg_map_new();
         map_put(er, "node", yg_str_new(task_display_name(run, t)));
@@ -715,10 +819,12 @@ static void finish_step(coord_t *self, coord_run_t *run)
     coord_tasks_free(&run->tasks, run->ntasks);
     run->tasks = next;
     run->ntasks = count;
-    yg_value_t *ev = yg_map_new();
-    map_put(ev, "step", yg_int_new(run->step));
-    map_put(ev, "state", shallow_copy(run->state));
-    coord_run_emit(self, run, "values", ev);
+    if (wants_events(self, run)) {
+        yg_value_t *ev = yg_map_new();
+        map_put(ev, "step", yg_int_new(run->step));
+        map_put(ev, "state", shallow_copy(run->state));
+        coord_run_emit(self, run, "values", ev);
+    }
     after_save_t after = count == 0                          ? AFTER_COMPLETE
                          : run->steps_run >= run->step_limit ? AFTER_STEPLIMIT
                                                              : AFTER_DISPATCH;
@@ -873,6 +979,7 @@ static void on_loaded(int status, yg_checkpoint_t *ck, const yg_error_t *err, vo
     }
     yg_checkpoint_destroy(&ck);
     coord_flush(self);
+    coord_spin_soon(self);
 }
 
 static coord_run_t *run_new(coord_t *self, const coord_start_t *s)
@@ -966,9 +1073,11 @@ int coord_run_start(coord_t *self, const coord_start_t *s)
         }
         zhashx_insert(self->threads, run->busy_key, run);
     }
-    yg_value_t *ev = yg_map_new();
-    map_put(ev, "graph", yg_str_new(gname ? gname : ""));
-    coord_run_emit(self, run, "run_start", ev);
+    if (wants_events(self, run)) {
+        yg_value_t *ev = yg_map_new();
+        map_put(ev, "graph", yg_str_new(gname ? gname : ""));
+        coord_run_emit(self, run, "run_start", ev);
+    }
     if (run->store) {
         run_ctx_t *ctx = ctx_new(self, run, AFTER_DISPATCH);
         int rc = ctx ? yg_ckpt_load_latest(run->store, run->thread, run->ns, on_loaded, ctx)
@@ -992,7 +1101,11 @@ static void cancel_tasks(coord_t *self, coord_run_t *run)
     yg_value_t *seen = yg_map_new();
     for (size_t i = 0; i < run->ntasks; i++) {
         coord_worker_t *w = run->tasks[i].worker;
-        if (run->tasks[i].state != TASK_SENT || !w || yg_map_has(seen, w->key))
+        if (run->tasks[i].state != TASK_SENT || !w)
+            continue;
+        coord_task_done(self, w); /* a cancelled task gets no result */
+        run->tasks[i].worker = NULL;
+        if (yg_map_has(seen, w->key))
             continue;
         map_put(seen, w->key, yg_bool_new(true));
         yg_value_t *m = yg_map_new();

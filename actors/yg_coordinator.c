@@ -8,16 +8,62 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* Messages queued for one destination, sent as batches on flush. */
-typedef struct outbox {
+/* An outbox packs its messages straight into one reusable buffer that
+ * starts with room for an array32 header (0xdd + 4-byte count): a batch is
+ * sent as [header, messages...], a single message without the header, and
+ * nothing is built as an intermediate list or re-encoded on flush. */
+#define OUTBOX_HEADER 5
+/* A buffer that grew past this (a big reply) is released after the flush. */
+#define OUTBOX_KEEP_BYTES (1024u * 1024u)
+/* Idle client outboxes kept for reuse; beyond that an emptied one is freed
+ * (clients come and go; node actors are few and keep theirs). */
+#define OUTBOX_IDLE_API_MAX 64
+
+/* Spin-before-block (docs/architecture.md, "Performance").  After a
+ * wake-up that leaves tasks in flight on node actors (or that answered a
+ * client, which often submits again at once), the coordinator polls its
+ * sockets without blocking, yielding the CPU between polls, for up to a
+ * budget before it returns to the blocking zloop poll: a passthrough
+ * node's result comes back within a few microseconds of work, and catching
+ * it saves this thread's sleep and wake-up (~15-30 us on a VM).  A spin
+ * that catches a message restores the full budget; one that expires halves
+ * it; below the minimum spinning stops and is probed again every
+ * COORD_SPIN_PROBE decisions.  Never spins when idle: only right after
+ * work, and never longer than the budget without a message. */
+#define COORD_SPIN_MAX_NS 50000
+#define COORD_SPIN_MIN_NS 4000
+#define COORD_SPIN_PROBE 64
+/* Longest stretch spent handling messages caught by spinning before zloop
+ * gets control back (its timers, the actor pipe). */
+#define COORD_SPIN_SESSION_NS 2000000
+
+/* A sealed batch (full, or refused with EAGAIN), waiting to be sent. */
+typedef struct sealed {
+    char *data;
+    size_t size;
+    struct sealed *next;
+} sealed_t;
+
+/* Messages queued for one destination. */
+struct coord_outbox {
     zframe_t *identity;
-    yg_value_t *msgs; /* list of message maps */
-} outbox_t;
+    char key[80];          /* the registry key (hex identity) */
+    bool api;              /* a client (else a node actor) */
+    bool dirty;            /* listed in coord->dirty[api] */
+    msgpack_sbuffer buf;   /* OUTBOX_HEADER bytes, then `count` packed messages */
+    msgpack_packer pk;
+    size_t count;
+    sealed_t *sealed;      /* older batches, sent before buf */
+    sealed_t *sealed_tail;
+};
+typedef coord_outbox_t outbox_t;
 
 typedef struct start_args {
     yg_coord_config_t cfg;
@@ -77,40 +123,195 @@ void coord_identity_key(zframe_t *identity, char *buf, size_t size)
 
 /* ---- outboxes ------------------------------------------------------------ */
 
+static void outbox_reset(outbox_t *box)
+{
+    static const char zeros[OUTBOX_HEADER] = {0};
+    if (box->buf.alloc > OUTBOX_KEEP_BYTES) {
+        msgpack_sbuffer_destroy(&box->buf);
+        msgpack_sbuffer_init(&box->buf);
+    }
+    box->buf.size = 0;
+    box->count = 0;
+    msgpack_sbuffer_write(&box->buf, zeros, sizeof zeros); /* failure shows at the next pack */
+}
+
+static void outbox_clear(outbox_t *box)
+{
+    while (box->sealed) {
+        sealed_t *b = box->sealed;
+        box->sealed = b->next;
+        free(b->data);
+        free(b);
+    }
+    box->sealed_tail = NULL;
+    outbox_reset(box);
+}
+
 static void outbox_destroy(void **item)
 {
     outbox_t *box = *item;
     if (!box)
         return;
+    outbox_clear(box);
+    msgpack_sbuffer_destroy(&box->buf);
     zframe_destroy(&box->identity);
-    yg_value_destroy(&box->msgs);
     free(box);
     *item = NULL;
 }
 
-static void queue_message(zhashx_t *boxes, zframe_t *identity, yg_value_t *msg)
+/* The body of the current batch: one message as is, several behind an
+ * array header. */
+static char *outbox_body(outbox_t *box, size_t *size)
+{
+    char *data = box->buf.data;
+    *size = box->buf.size;
+    if (box->count == 1) {
+        *size -= OUTBOX_HEADER;
+        return data + OUTBOX_HEADER;
+    }
+    data[0] = (char)0xdd;
+    data[1] = (char)(box->count >> 24);
+    data[2] = (char)(box->count >> 16);
+    data[3] = (char)(box->count >> 8);
+    data[4] = (char)box->count;
+    return data;
+}
+
+/* Move the current batch to the sealed list (a copy; buf is reused). */
+static void outbox_seal(coord_t *self, outbox_t *box)
+{
+    if (box->count == 0)
+        return;
+    size_t size;
+    const char *body = outbox_body(box, &size);
+    sealed_t *b = calloc(1, sizeof *b);
+    if (b && !(b->data = malloc(size))) {
+        free(b);
+        b = NULL;
+    }
+    if (!b) {
+        coord_log(self, YG_LOG_ERROR, "out of memory: %zu queued messages dropped", box->count);
+    } else {
+        memcpy(b->data, body, size);
+        b->size = size;
+        if (box->sealed_tail)
+            box->sealed_tail->next = b;
+        else
+            box->sealed = b;
+        box->sealed_tail = b;
+    }
+    outbox_reset(box);
+}
+
+static void outq_push(coord_t *self, outbox_t *box)
+{
+    coord_outq_t *q = &self->dirty[box->api];
+    if (box->dirty)
+        return;
+    if (q->size == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 16;
+        coord_outbox_t **grown = realloc(q->items, cap * sizeof *grown);
+        if (!grown) {
+            coord_log(self, YG_LOG_ERROR, "out of memory queueing an outbox");
+            return; /* flushed with the next one that makes it */
+        }
+        q->items = grown;
+        q->cap = cap;
+    }
+    q->items[q->size++] = box;
+    box->dirty = true;
+}
+
+/* Forget a box (its messages are discarded). */
+static void outbox_drop(coord_t *self, bool api, const char *key)
+{
+    char k[80];
+    snprintf(k, sizeof k, "%s", key);
+    zhashx_t *boxes = api ? self->out_api : self->out_nodes;
+    outbox_t *box = zhashx_lookup(boxes, k);
+    if (!box)
+        return;
+    coord_outq_t *q = &self->dirty[api];
+    for (size_t i = 0; box->dirty && i < q->size; i++) {
+        if (q->items[i] == box) {
+            memmove(&q->items[i], &q->items[i + 1], (q->size - i - 1) * sizeof *q->items);
+            q->size--;
+            break;
+        }
+    }
+    zhashx_delete(boxes, k);
+}
+
+coord_outbox_t *coord_outbox_get(coord_t *self, zframe_t *identity, bool api)
 {
     char key[80];
     coord_identity_key(identity, key, sizeof key);
+    zhashx_t *boxes = api ? self->out_api : self->out_nodes;
     outbox_t *box = zhashx_lookup(boxes, key);
-    if (!box) {
-        box = calloc(1, sizeof *box);
-        if (!box || !(box->msgs = yg_list_new()) || !(box->identity = zframe_dup(identity))) {
-            void *p = box;
-            outbox_destroy(&p);
-            yg_value_destroy(&msg);
-            return;
-        }
-        zhashx_insert(boxes, key, box);
+    if (box)
+        return box;
+    box = calloc(1, sizeof *box);
+    if (!box)
+        return NULL;
+    box->api = api;
+    snprintf(box->key, sizeof box->key, "%s", key);
+    msgpack_sbuffer_init(&box->buf);
+    msgpack_packer_init(&box->pk, &box->buf, msgpack_sbuffer_write);
+    outbox_reset(box);
+    if (box->buf.size != OUTBOX_HEADER || !(box->identity = zframe_dup(identity))) {
+        void *p = box;
+        outbox_destroy(&p);
+        return NULL;
     }
-    if (yg_list_append(box->msgs, msg) != YG_OK)
+    zhashx_insert(boxes, key, box);
+    return box;
+}
+
+msgpack_packer *coord_outbox_begin(coord_outbox_t *box, size_t *mark)
+{
+    *mark = box->buf.size;
+    return &box->pk;
+}
+
+void coord_outbox_end(coord_t *self, coord_outbox_t *box, size_t mark, bool ok)
+{
+    if (!ok || mark < OUTBOX_HEADER) {
+        /* drop the partial message (or repair a buffer that lost its
+         * header: it holds no complete message then) */
+        if (mark < OUTBOX_HEADER)
+            outbox_reset(box);
+        else
+            box->buf.size = mark;
+        coord_log(self, YG_LOG_ERROR, "cannot encode a message (out of memory or too deep)");
+        return;
+    }
+    box->count++;
+    if (box->api)
+        self->replied = true;
+    outq_push(self, box);
+    if (box->count >= YG_MSG_BATCH_MAX)
+        outbox_seal(self, box);
+}
+
+static void queue_message(coord_t *self, bool api, zframe_t *identity, yg_value_t *msg)
+{
+    outbox_t *box = coord_outbox_get(self, identity, api);
+    if (!box) {
+        coord_log(self, YG_LOG_ERROR, "out of memory queueing a message");
         yg_value_destroy(&msg);
+        return;
+    }
+    size_t mark;
+    msgpack_packer *pk = coord_outbox_begin(box, &mark);
+    int rc = yg_msgpack_pack_value(pk, msg);
+    yg_value_destroy(&msg);
+    coord_outbox_end(self, box, mark, rc == YG_OK);
 }
 
 void coord_send_node(coord_t *self, zframe_t *identity, yg_value_t *msg)
 {
     if (identity && msg)
-        queue_message(self->out_nodes, identity, msg);
+        queue_message(self, false, identity, msg);
     else
         yg_value_destroy(&msg);
 }
@@ -118,7 +319,7 @@ void coord_send_node(coord_t *self, zframe_t *identity, yg_value_t *msg)
 void coord_send_api(coord_t *self, zframe_t *identity, yg_value_t *msg)
 {
     if (identity && msg)
-        queue_message(self->out_api, identity, msg);
+        queue_message(self, true, identity, msg);
     else
         yg_value_destroy(&msg);
 }
@@ -152,6 +353,10 @@ static void worker_gone(coord_t *self, coord_worker_t *w, const char *why, bool 
             zlistx_delete(w->node->workers, handle);
         w->node = NULL;
     }
+    /* its tasks are re-dispatched (counted again on their new worker) */
+    self->tasks_inflight -= (size_t)w->inflight < self->tasks_inflight ? (size_t)w->inflight
+                                                                        : self->tasks_inflight;
+    w->inflight = 0;
     size_t n = coord_run_worker_lost(self, w);
     /* a remote worker lost is worth a warning; a clean goodbye with
      * nothing in flight, or an in-process actor at shutdown, is not */
@@ -161,84 +366,83 @@ static void worker_gone(coord_t *self, coord_worker_t *w, const char *why, bool 
                   "worker '%s' (node '%s') %s: dropped, %zu task(s) re-dispatched", w->name,
                   node, why, n);
     if (drop_box)
-        zhashx_delete(self->out_nodes, key);
+        outbox_drop(self, false, key);
     zhashx_delete(self->workers, key); /* frees w */
 }
 
-/* Send one outbox in batches.  Returns true when it is empty afterwards. */
-static bool flush_box(coord_t *self, zsock_t *sock, outbox_t *box, const char *key, bool nodes)
+/* Send one outbox: its sealed batches in order, then the current one.
+ * Returns true when it is empty afterwards. */
+static bool flush_box(coord_t *self, zsock_t *sock, outbox_t *box)
 {
-    size_t n = yg_list_size(box->msgs), sent = 0;
-    while (sent < n) {
-        size_t chunk = n - sent < YG_MSG_BATCH_MAX ? n - sent : YG_MSG_BATCH_MAX;
-        yg_value_t *body = chunk == 1 ? yg_value_ref(yg_list_get(box->msgs, sent)) : yg_list_new();
-        for (size_t i = 0; chunk > 1 && body && i < chunk; i++)
-            yg_list_append(body, yg_value_ref(yg_list_get(box->msgs, sent + i)));
-        char *data = NULL;
-        size_t size = 0;
-        int rc = body ? yg_msgpack_encode(body, &data, &size) : YG_ENOMEM;
-        yg_value_destroy(&body);
-        if (rc != YG_OK) {
-            coord_log(self, YG_LOG_ERROR, "cannot encode a message batch (%s)", yg_strerror(rc));
-            sent += chunk;
-            continue;
-        }
-        int e = send_frames(sock, box->identity, data, size);
-        free(data);
-        if (e == EAGAIN)
-            break; /* peer full: keep the rest, retry from a timer */
-        if (e == EHOSTUNREACH) {
-            if (nodes) {
-                /* its tasks (these included) go to other workers */
-                coord_worker_t *w = zhashx_lookup(self->workers, key);
-                if (w)
-                    worker_gone(self, w, "is unreachable", false);
-            } else {
-                coord_log(self, YG_LOG_INFO, "client gone; dropping %zu replies", n - sent);
-            }
-            sent = n;
+    int e = 0;
+    while (box->sealed) {
+        sealed_t *b = box->sealed;
+        if ((e = send_frames(sock, box->identity, b->data, b->size)) == EAGAIN ||
+            e == EHOSTUNREACH)
             break;
-        }
         if (e != 0)
             coord_log(self, YG_LOG_WARNING, "send failed: %s", zmq_strerror(e));
-        sent += chunk;
+        box->sealed = b->next;
+        if (!box->sealed)
+            box->sealed_tail = NULL;
+        free(b->data);
+        free(b);
     }
-    if (sent >= n)
-        return true;
-    yg_value_t *rest = yg_list_new();
-    for (size_t i = sent; rest && i < n; i++)
-        yg_list_append(rest, yg_value_ref(yg_list_get(box->msgs, i)));
-    if (rest) {
-        yg_value_destroy(&box->msgs);
-        box->msgs = rest;
+    if (!box->sealed && e != EHOSTUNREACH && box->count > 0) {
+        size_t size;
+        const char *body = outbox_body(box, &size);
+        e = send_frames(sock, box->identity, body, size);
+        if (e != EAGAIN && e != EHOSTUNREACH) {
+            if (e != 0)
+                coord_log(self, YG_LOG_WARNING, "send failed: %s", zmq_strerror(e));
+            outbox_reset(box);
+        }
     }
-    return false;
+    if (e == EAGAIN) {
+        outbox_seal(self, box); /* peer full: keep everything, retry from a timer */
+        return false;
+    }
+    if (e == EHOSTUNREACH) {
+        if (!box->api) {
+            /* its tasks (these included) go to other workers */
+            coord_worker_t *w = zhashx_lookup(self->workers, box->key);
+            if (w)
+                worker_gone(self, w, "is unreachable", false);
+        } else {
+            coord_log(self, YG_LOG_INFO, "client gone; dropping its replies");
+        }
+        outbox_clear(box);
+    }
+    return true;
 }
 
 static int retry_flush(zloop_t *loop, int timer_id, void *arg);
 
-static bool flush_boxes(coord_t *self, zhashx_t *boxes, zsock_t *sock, bool nodes)
+/* Flush the dirty outboxes of one kind.  Messages queued while flushing
+ * (tasks re-dispatched from an unreachable worker) are flushed too. */
+static bool flush_boxes(coord_t *self, bool api)
 {
-    bool all = true;
-    zlistx_t *keys = zhashx_keys(boxes);
-    for (const char *key = zlistx_first(keys); key; key = zlistx_next(keys)) {
-        outbox_t *box = zhashx_lookup(boxes, key);
-        if (box && flush_box(self, sock, box, key, nodes))
-            zhashx_delete(boxes, key);
-        else
-            all = false;
+    coord_outq_t *q = &self->dirty[api];
+    zsock_t *sock = api ? self->api_sock : self->nodes_sock;
+    size_t keep = 0;
+    for (size_t i = 0; i < q->size; i++) {
+        outbox_t *box = q->items[i];
+        if (!flush_box(self, sock, box)) {
+            q->items[keep++] = box;
+            continue;
+        }
+        box->dirty = false;
+        if (api && zhashx_size(self->out_api) > OUTBOX_IDLE_API_MAX)
+            outbox_drop(self, true, box->key); /* not listed any more: no shift */
     }
-    zlistx_destroy(&keys);
-    return all;
+    q->size = keep;
+    return keep == 0;
 }
 
 void coord_flush(coord_t *self)
 {
-    /* rerouted tasks may queue new node messages: loop until stable */
-    bool done_nodes = true;
-    for (int pass = 0; pass < 4 && zhashx_size(self->out_nodes); pass++)
-        done_nodes = flush_boxes(self, self->out_nodes, self->nodes_sock, true);
-    bool done_api = flush_boxes(self, self->out_api, self->api_sock, false);
+    bool done_nodes = flush_boxes(self, false);
+    bool done_api = flush_boxes(self, true);
     if ((!done_nodes || !done_api) && self->retry_timer < 0)
         self->retry_timer = zloop_timer(self->loop, YG_COORD_RETRY_MS, 1, retry_flush, self);
 }
@@ -428,7 +632,7 @@ static void compact_waiting(coord_t *self, coord_node_t *node)
     node->waiting = kept;
 }
 
-coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg, bool *overflow)
+coord_worker_t *coord_pick_worker(coord_t *self, coord_node_t *node)
 {
     /* least loaded; on a tie the one that got a task least recently, so
      * idle workers take turns instead of the first one taking everything */
@@ -437,6 +641,26 @@ coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *ms
         if (!best || w->inflight < best->inflight ||
             (w->inflight == best->inflight && w->last_dispatch < best->last_dispatch))
             best = w;
+    if (best) {
+        best->inflight++;
+        best->last_dispatch = ++self->dispatch_seq;
+        self->tasks_inflight++;
+    }
+    return best;
+}
+
+void coord_task_done(coord_t *self, coord_worker_t *w)
+{
+    if (w && w->inflight > 0) {
+        w->inflight--;
+        if (self->tasks_inflight > 0)
+            self->tasks_inflight--;
+    }
+}
+
+coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *msg, bool *overflow)
+{
+    coord_worker_t *best = coord_pick_worker(self, node);
     if (!best) {
         if (yg_list_size(node->waiting) >= YG_COORD_MAX_WAITING_TASKS)
             compact_waiting(self, node);
@@ -450,8 +674,6 @@ coord_worker_t *coord_dispatch(coord_t *self, coord_node_t *node, yg_value_t *ms
             yg_value_destroy(&msg);
         return NULL;
     }
-    best->inflight++;
-    best->last_dispatch = ++self->dispatch_seq;
     coord_send_node(self, best->identity, msg);
     return best;
 }
@@ -605,6 +827,21 @@ static void on_child(coord_t *self, zframe_t *identity, const yg_value_t *msg)
         coord_send_node(self, identity, done);
         return;
     }
+    /* the parent task was re-dispatched (its worker died) while its child
+     * run goes on: the new subgraph actor takes over the child's reply */
+    for (coord_run_t *r = zhashx_first(self->runs); r; r = zhashx_next(self->runs)) {
+        if (r->is_child && r->parent_run == run_id && r->parent_task == task &&
+            r->phase != RUN_FINISHED) {
+            zframe_t *client = zframe_dup(identity);
+            if (client) {
+                zframe_destroy(&r->client);
+                r->client = client;
+                coord_log(self, YG_LOG_INFO, "child run %s re-attached to a new subgraph actor",
+                          r->id_str);
+            }
+            return;
+        }
+    }
     coord_run_start(self, &s);
 }
 
@@ -747,34 +984,45 @@ static void handle_api_message(coord_t *self, zframe_t *client, const yg_value_t
 /* ---- socket readers -------------------------------------------------------- */
 
 /* Receive one [identity, body] message without blocking.  Returns 1 when a
- * message was read, 0 when none was waiting, -1 on a malformed message. */
+ * message was read, 0 when none was waiting, -1 on a malformed message.
+ * Straight from the socket (no zmq_poll, no zmsg per message: both showed
+ * in the per-step profile). */
 static int recv_one(zsock_t *sock, zframe_t **identity, yg_value_t **body, coord_t *self)
 {
-    zmsg_t *m = NULL;
     void *raw = zsock_resolve(sock);
-    zmq_pollitem_t item = { raw, 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll(&item, 1, 0) <= 0)
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, raw, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&part);
         return 0;
-    m = zmsg_recv(sock);
-    if (!m)
-        return 0;
-    *identity = zmsg_pop(m);
-    zframe_t *data = zmsg_pop(m);
-    int rc = 1;
-    if (!*identity || !data || zmsg_size(m) != 0 || zframe_size(data) > YG_MSG_MAX_BODY) {
-        coord_log(self, YG_LOG_WARNING, "malformed message dropped (frames or size)");
-        rc = -1;
-    } else {
-        yg_error_t err = { 0 };
-        *body = yg_msgpack_decode((const char *)zframe_data(data), zframe_size(data), &body_limits,
-                                  &err);
-        if (!*body) {
-            coord_log(self, YG_LOG_WARNING, "undecodable message dropped: %s", err.message);
-            rc = -1;
-        }
     }
-    zframe_destroy(&data);
-    zmsg_destroy(&m);
+    /* a ROUTER delivers whole messages: the rest of the parts is there */
+    *identity = zmq_msg_more(&part) ? zframe_new(zmq_msg_data(&part), zmq_msg_size(&part)) : NULL;
+    zmq_msg_close(&part);
+    int frames = 1, rc = 1;
+    bool more = *identity != NULL;
+    zmq_msg_init(&part);
+    while (more && zmq_msg_recv(&part, raw, ZMQ_DONTWAIT) >= 0) {
+        frames++;
+        more = zmq_msg_more(&part);
+        if (frames == 2 && !more && zmq_msg_size(&part) <= YG_MSG_MAX_BODY) {
+            yg_error_t err = { 0 };
+            *body = yg_msgpack_decode(zmq_msg_data(&part), zmq_msg_size(&part), &body_limits,
+                                      &err);
+            if (!*body) {
+                coord_log(self, YG_LOG_WARNING, "undecodable message dropped: %s", err.message);
+                rc = -1;
+            }
+        }
+        zmq_msg_close(&part);
+        zmq_msg_init(&part);
+    }
+    zmq_msg_close(&part);
+    if (rc > 0 && (frames != 2 || !*body)) {
+        coord_log(self, YG_LOG_WARNING, "malformed message dropped (frames or size)");
+        yg_value_destroy(body);
+        rc = -1;
+    }
     return rc;
 }
 
@@ -796,7 +1044,8 @@ static void handle_body(coord_t *self, zframe_t *identity, const yg_value_t *bod
         handle_node_message(self, identity, body);
 }
 
-static int on_socket(coord_t *self, zsock_t *sock, bool api)
+/* Handle every message waiting on one socket (up to the drain limit). */
+static void drain_socket(coord_t *self, zsock_t *sock, bool api)
 {
     for (int i = 0; i < YG_COORD_DRAIN_MAX; i++) {
         zframe_t *identity = NULL;
@@ -815,7 +1064,94 @@ static int on_socket(coord_t *self, zsock_t *sock, bool api)
         yg_value_destroy(&body);
         zframe_destroy(&identity);
     }
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The budget of the next spin, 0 for none (see COORD_SPIN_MAX_NS). */
+static int64_t spin_budget(coord_t *self)
+{
+    if (self->spin_ns > 0 || self->spin_off)
+        return self->spin_ns;
+    if (++self->spin_skipped < COORD_SPIN_PROBE)
+        return 0;
+    self->spin_skipped = 0;
+    return COORD_SPIN_MAX_NS / 2; /* probe: has the traffic changed? */
+}
+
+/* Spin-before-block, from the top level of a zloop callback only (never
+ * nested inside a handler: the flag `depth` guards it). */
+static void coord_spin(coord_t *self)
+{
+    int64_t session_end = 0;
+    zmq_pollitem_t items[3] = {{zsock_resolve(self->nodes_sock), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(self->api_sock), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0}};
+    while (self->depth == 0 && !self->terminating && (self->tasks_inflight > 0 || self->replied)) {
+        self->replied = false;
+        int64_t budget = spin_budget(self);
+        if (budget <= 0)
+            return;
+        int64_t start = mono_ns(), now = start;
+        if (!session_end)
+            session_end = start + COORD_SPIN_SESSION_NS;
+        int ready = 0;
+        while ((ready = zmq_poll(items, 3, 0)) == 0 && (now = mono_ns()) - start < budget)
+            sched_yield(); /* on 2 cores: a runnable node actor gets this CPU */
+        if (ready <= 0) {
+            self->spin_ns = budget / 2 >= COORD_SPIN_MIN_NS ? budget / 2 : 0;
+            return;
+        }
+        /* YAMLGRAPH_SPIN=0 turns spinning off (CPU-starved hosts, or to count
+     * instructions per step without the polling loops) */
+    const char *spin = getenv("YAMLGRAPH_SPIN");
+    self->spin_off = spin && strcmp(spin, "0") == 0;
+    self->spin_ns = self->spin_off ? 0 : COORD_SPIN_MAX_NS;
+        if (items[2].revents & ZMQ_POLLIN)
+            return; /* a command: zloop handles it */
+        self->depth++;
+        if (items[0].revents & ZMQ_POLLIN)
+            drain_socket(self, self->nodes_sock, false);
+        if (items[1].revents & ZMQ_POLLIN)
+            drain_socket(self, self->api_sock, true);
+        coord_flush(self);
+        self->depth--;
+        if (mono_ns() >= session_end)
+            return;
+    }
+}
+
+static int on_spin_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    coord_t *self = arg;
+    self->spin_timer = -1;
+    coord_spin(self);
+    return 0;
+}
+
+void coord_spin_soon(coord_t *self)
+{
+    /* Inside a handler the handler spins when it is done; a store callback
+     * runs from the store's own timer, where handling messages could
+     * re-enter the store: spin from a timer of our own instead. */
+    if (self->depth > 0 || self->spin_timer >= 0 || self->terminating ||
+        (self->tasks_inflight == 0 && !self->replied))
+        return;
+    self->spin_timer = zloop_timer(self->loop, 0, 1, on_spin_timer, self);
+}
+
+static int on_socket(coord_t *self, zsock_t *sock, bool api)
+{
+    self->depth++;
+    drain_socket(self, sock, api);
     coord_flush(self);
+    self->depth--;
+    coord_spin(self);
     return 0;
 }
 
@@ -895,6 +1231,12 @@ static int coord_setup(coord_t *self, start_args_t *args)
         args->cfg.worker_endpoint ? strdup(args->cfg.worker_endpoint) : NULL;
     self->retry_timer = -1;
     self->sweep_timer = -1;
+    self->spin_timer = -1;
+    /* YAMLGRAPH_SPIN=0 turns spinning off (CPU-starved hosts, or to count
+     * instructions per step without the polling loops) */
+    const char *spin = getenv("YAMLGRAPH_SPIN");
+    self->spin_off = spin && strcmp(spin, "0") == 0;
+    self->spin_ns = self->spin_off ? 0 : COORD_SPIN_MAX_NS;
     self->next_run_id = 1;
     self->loop = zloop_new();
     self->graphs = zhashx_new();
@@ -977,7 +1319,7 @@ static void coord_teardown(coord_t *self)
     }
     zlistx_destroy(&ids);
     if (self->out_api && self->api_sock)
-        flush_boxes(self, self->out_api, self->api_sock, false);
+        flush_boxes(self, true);
     /* remaining runs (children, ones waiting on a store) */
     ids = self->runs ? zhashx_keys(self->runs) : NULL;
     for (const char *id = ids ? zlistx_first(ids) : NULL; id; id = zlistx_next(ids)) {
@@ -991,6 +1333,10 @@ static void coord_teardown(coord_t *self)
     zhashx_destroy(&self->threads);
     zhashx_destroy(&self->out_nodes);
     zhashx_destroy(&self->out_api);
+    for (int i = 0; i < 2; i++) {
+        free(self->dirty[i].items);
+        self->dirty[i] = (coord_outq_t){0};
+    }
     zhashx_destroy(&self->graphs);
     zhashx_destroy(&self->workers);
     zloop_destroy(&self->loop);
