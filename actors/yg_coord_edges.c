@@ -220,18 +220,6 @@ static int add_task(coord_task_t **tasks, size_t *count, size_t *cap, const coor
     return YG_OK;
 }
 
-/* Map item payload {<as>: item, _map_index: i}. */
-static yg_value_t *item_payload(const yg_node_t *map, yg_value_t *item, size_t i)
-{
-    yg_value_t *p = yg_map_new();
-    if (!p)
-        return NULL;
-    if (yg_map_set(p, map->as ? map->as : "item", yg_value_ref(item)) != YG_OK ||
-        yg_map_set(p, YG_KEY_MAP_INDEX, yg_int_new((int64_t)i)) != YG_OK)
-        yg_value_destroy(&p);
-    return p;
-}
-
 /* Turn the decisions into tasks: declaration order, map items by index. */
 static int build_tasks(const yg_graph_t *g, next_set_t *next, coord_task_t **tasks, size_t *count)
 {
@@ -241,11 +229,12 @@ static int build_tasks(const yg_graph_t *g, next_set_t *next, coord_task_t **tas
         if (next->fanout[n] && node->sub) {
             yg_value_t *items = next->fanout[n];
             for (size_t i = 0; i < yg_list_size(items); i++) {
+                /* the item only (shared): its payload map is not built per item */
                 coord_task_t t = { .node_index = node->sub->index, .order = n, .map_node = n,
-                                   .map_index = (int64_t)i };
-                t.payload = item_payload(node, yg_list_get(items, i), i);
-                if (!t.payload || add_task(tasks, count, &cap, &t) != YG_OK) {
-                    yg_value_destroy(&t.payload);
+                                   .map_index = (int64_t)i,
+                                   .item = yg_value_ref(yg_list_get(items, i)) };
+                if (!t.item || add_task(tasks, count, &cap, &t) != YG_OK) {
+                    yg_value_destroy(&t.item);
                     return YG_ENOMEM;
                 }
             }
@@ -257,6 +246,22 @@ static int build_tasks(const yg_graph_t *g, next_set_t *next, coord_task_t **tas
         }
     }
     return YG_OK;
+}
+
+yg_value_t *coord_task_payload(const coord_run_t *run, const coord_task_t *t)
+{
+    if (t->payload)
+        return yg_value_ref(t->payload);
+    if (!t->item || t->map_node == COORD_NO_INDEX)
+        return NULL;
+    const yg_node_t *map = run->cg->graph->nodes[t->map_node];
+    yg_value_t *p = yg_map_new();
+    if (!p)
+        return NULL;
+    if (yg_map_set(p, map->as ? map->as : "item", yg_value_ref(t->item)) != YG_OK ||
+        yg_map_set(p, YG_KEY_MAP_INDEX, yg_int_new(t->map_index)) != YG_OK)
+        yg_value_destroy(&p);
+    return p;
 }
 
 int coord_next_tasks(coord_t *self, coord_run_t *run, bool from_start, const yg_value_t *merged,
@@ -299,6 +304,7 @@ void coord_tasks_free(coord_task_t **tasks, size_t count)
     for (size_t i = 0; i < count; i++) {
         coord_task_t *t = &(*tasks)[i];
         yg_value_destroy(&t->payload);
+        yg_value_destroy(&t->item);
         yg_value_destroy(&t->resume);
         yg_value_destroy(&t->prior_interrupt);
         yg_value_destroy(&t->update);

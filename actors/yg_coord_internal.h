@@ -67,7 +67,9 @@ typedef struct coord_task {
     size_t order;          /* merge order: top-level node index (map node for items) */
     size_t map_node;       /* the map node index for items, else COORD_NO_INDEX */
     int64_t map_index;     /* item index, -1 when not a map item */
-    yg_value_t *payload;   /* map items: {<as>: item, _map_index: i} */
+    yg_value_t *payload;   /* map items restored from a checkpoint: {<as>: item, _map_index: i} */
+    yg_value_t *item;      /* map items of a fan-out: the item; the payload is built from it
+                              only when needed (checkpoint, map path), packed directly when sent */
     yg_value_t *resume;    /* resume value when re-entering an interrupted node */
     yg_value_t *prior_interrupt; /* payload generated before the pause */
     coord_task_state_t state;
@@ -247,5 +249,8 @@ void coord_state_request(coord_t *self, zframe_t *client, int64_t req, coord_gra
 int coord_next_tasks(coord_t *self, coord_run_t *run, bool from_start, const yg_value_t *merged,
                      coord_task_t **tasks, size_t *count, yg_error_t *err);
 void coord_tasks_free(coord_task_t **tasks, size_t count);
+/* A task's payload map {<as>: item, _map_index: i} (new reference), or
+ * NULL when it has none. */
+yg_value_t *coord_task_payload(const coord_run_t *run, const coord_task_t *t);
 
 #endif

@@ -293,7 +293,7 @@ static yg_value_t *tasks_value(const coord_run_t *run, yg_value_t **writes_out,
         if (t->map_node != COORD_NO_INDEX) {
             map_put(tv, "map_node", yg_str_new(run->cg->graph->nodes[t->map_node]->name));
             map_put(tv, "map_index", yg_int_new(t->map_index));
-            map_put(tv, "payload", yg_value_ref(t->payload));
+            map_put(tv, "payload", coord_task_payload(run, t));
         }
         bool named = false;
         for (size_t k = 0; k < yg_list_size(next); k++)
@@ -474,8 +474,8 @@ static yg_value_t *task_message(coord_run_t *run, size_t i)
     map_put(m, "node", yg_str_new(node->name));
     map_put(m, "graph", yg_str_new(run->cg->graph->hash_hex));
     map_put(m, "input", input);
-    if (t->payload)
-        map_put(m, "payload", yg_value_ref(t->payload));
+    if (t->payload || t->item)
+        map_put(m, "payload", coord_task_payload(run, t));
     if (t->resume)
         map_put(m, "resume", yg_value_ref(t->resume));
     map_put(m, "step", yg_int_new(run->step + 1));
@@ -495,7 +495,8 @@ static int pack_task(msgpack_packer *pk, const coord_run_t *run, size_t i)
 {
     const coord_task_t *t = &run->tasks[i];
     const yg_node_t *node = task_node(run, t);
-    size_t fields = 8 + (t->payload ? 1 : 0) + (t->resume ? 1 : 0);
+    bool payload = t->payload || (t->item && t->map_node != COORD_NO_INDEX);
+    size_t fields = 8 + (payload ? 1 : 0) + (t->resume ? 1 : 0);
     int rc = msgpack_pack_map(pk, fields);
     rc = rc ? rc : pack_cstr(pk, YG_MSG_TYPE);
     rc = rc ? rc : pack_cstr(pk, YG_MSG_TASK);
@@ -535,6 +536,14 @@ static int pack_task(msgpack_packer *pk, const coord_run_t *run, size_t i)
     if (t->payload && (pack_cstr(pk, "payload") ||
                        (vr = yg_msgpack_pack_value(pk, t->payload)) != YG_OK))
         return YG_ENOMEM;
+    if (!t->payload && payload) { /* {<as>: item, _map_index: i}, as coord_task_payload */
+        const yg_node_t *map = run->cg->graph->nodes[t->map_node];
+        if (pack_cstr(pk, "payload") || msgpack_pack_map(pk, 2) ||
+            pack_cstr(pk, map->as ? map->as : "item") ||
+            yg_msgpack_pack_value(pk, t->item) != YG_OK || pack_cstr(pk, YG_KEY_MAP_INDEX) ||
+            msgpack_pack_int64(pk, t->map_index))
+            return YG_ENOMEM;
+    }
     if (t->resume &&
         (pack_cstr(pk, "resume") || (vr = yg_msgpack_pack_value(pk, t->resume)) != YG_OK))
         return YG_ENOMEM;

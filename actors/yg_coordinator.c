@@ -123,6 +123,8 @@ void coord_identity_key(zframe_t *identity, char *buf, size_t size)
 
 /* ---- outboxes ------------------------------------------------------------ */
 
+static int send_frames(zsock_t *sock, zframe_t *identity, const char *body, size_t size);
+
 static void outbox_reset(outbox_t *box)
 {
     static const char zeros[OUTBOX_HEADER] = {0};
@@ -289,8 +291,22 @@ void coord_outbox_end(coord_t *self, coord_outbox_t *box, size_t mark, bool ok)
     if (box->api)
         self->replied = true;
     outq_push(self, box);
-    if (box->count >= YG_MSG_BATCH_MAX)
-        outbox_seal(self, box);
+    if (box->count < YG_MSG_BATCH_MAX)
+        return;
+    /* A full batch goes out at once when nothing older waits (no copy, and
+     * a 100,000-item fan-out does not hold every batch until the flush);
+     * otherwise, or when the send fails, it is sealed and the flush deals
+     * with it (including an unreachable peer, at the top level). */
+    if (!box->sealed) {
+        size_t size;
+        const char *body = outbox_body(box, &size);
+        if (send_frames(box->api ? self->api_sock : self->nodes_sock, box->identity, body, size) ==
+            0) {
+            outbox_reset(box);
+            return;
+        }
+    }
+    outbox_seal(self, box);
 }
 
 static void queue_message(coord_t *self, bool api, zframe_t *identity, yg_value_t *msg)

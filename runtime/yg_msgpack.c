@@ -219,7 +219,8 @@ static yg_value_t *mp_read_array(mp_reader_t *r, uint64_t count, size_t depth)
 {
     if (!mp_check_count(r, count, 1, depth))
         return NULL;
-    yg_value_t *list = yg_list_new();
+    /* count is bounded by the bytes left and the element limit */
+    yg_value_t *list = yg_list_new_sized((size_t)count);
     if (!list) {
         mp_fail(r, YG_ENOMEM, "out of memory");
         return NULL;
@@ -274,7 +275,7 @@ static yg_value_t *mp_read_map(mp_reader_t *r, uint64_t count, size_t depth)
 {
     if (!mp_check_count(r, count, 2, depth))
         return NULL;
-    yg_value_t *map = yg_map_new();
+    yg_value_t *map = yg_map_new_sized((size_t)count);
     if (!map) {
         mp_fail(r, YG_ENOMEM, "out of memory");
         return NULL;

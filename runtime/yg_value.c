@@ -198,6 +198,37 @@ yg_value_t *yg_map_new(void)
     return value_alloc(YG_MAP);
 }
 
+yg_value_t *yg_list_new_sized(size_t n)
+{
+    yg_value_t *self = yg_list_new();
+    if (self && n > 0) {
+        self->u.list.items = n <= SIZE_MAX / sizeof(yg_value_t *)
+                                 ? malloc(n * sizeof(yg_value_t *))
+                                 : NULL;
+        if (!self->u.list.items) {
+            free(self);
+            return NULL;
+        }
+        self->u.list.cap = n;
+    }
+    return self;
+}
+
+yg_value_t *yg_map_new_sized(size_t n)
+{
+    yg_value_t *self = yg_map_new();
+    if (self && n > 0) {
+        self->u.map.entries =
+            n <= YG_MAP_MAX_ENTRIES ? malloc(n * sizeof(map_entry_t)) : NULL;
+        if (!self->u.map.entries) {
+            free(self);
+            return NULL;
+        }
+        self->u.map.cap = n;
+    }
+    return self;
+}
+
 /* --- lifetime ------------------------------------------------------------ */
 
 static void value_free(yg_value_t *self)

@@ -37,6 +37,12 @@ char *yg_vbuf_finish(yg_vbuf_t *buf, size_t *len);
 /* Free the contents without returning them. */
 void yg_vbuf_free(yg_vbuf_t *buf);
 
+/* An empty list / map with room for n items (decoders know the count):
+ * no growth reallocations and no unused capacity.  The caller bounds n
+ * before calling (it allocates n slots at once). */
+yg_value_t *yg_list_new_sized(size_t n);
+yg_value_t *yg_map_new_sized(size_t n);
+
 /* Room for any yg_float_repr result including the NUL. */
 #define YG_FLOAT_REPR_MAX 40
 
