@@ -65,7 +65,8 @@ static size_t list_examples(char names[][NAME_LEN])
 static yg_graph_t *load_example(const char *name, const char *file)
 {
     char path[PATH_MAX_LEN];
-    snprintf(path, sizeof path, "%s/%s/%s", GRAPHS_DIR, name, file);
+    int len = snprintf(path, sizeof path, "%s/%s/%s", GRAPHS_DIR, name, file);
+    ck_assert(len > 0 && (size_t)len < sizeof path);
     yg_error_t err = {0};
     yg_graph_t *g = yg_graph_load(path, &err);
     ck_assert_msg(g != NULL, "%s does not load: %s:%d:%d: %s", path, err.file, err.line,

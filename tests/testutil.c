@@ -9,16 +9,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Check reads CK_DEFAULT_TIMEOUT when a test case is created, which is
+ * before testutil_run is called, so the default is set before main runs.
+ * A suite's own tcase_set_timeout still wins; the environment can override. */
+#define TESTUTIL_DEFAULT_TIMEOUT "60"
+
+__attribute__((constructor)) static void testutil_default_timeout(void)
+{
+    setenv("CK_DEFAULT_TIMEOUT", TESTUTIL_DEFAULT_TIMEOUT, 0);
+}
+
 int testutil_run(Suite *suite, double timeout_s)
 {
+    (void)timeout_s; /* kept for the callers; see testutil_default_timeout */
     SRunner *runner = srunner_create(suite);
-    TCase *tc;
-    (void)tc;
-    if (getenv("CK_DEFAULT_TIMEOUT") == NULL) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%g", timeout_s);
-        setenv("CK_DEFAULT_TIMEOUT", buf, 1);
-    }
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

@@ -7,7 +7,9 @@
 #include <check.h>
 #include <stddef.h>
 
-/* Run one suite with a per-test timeout; returns the process exit code. */
+/* Run one suite; returns the process exit code.  Every test case gets a
+ * 60 s default timeout (CK_DEFAULT_TIMEOUT, set before main); timeout_s is
+ * unused and kept for compatibility. */
 int testutil_run(Suite *suite, double timeout_s);
 
 /* Read a whole file into a malloc'd NUL-terminated buffer (NULL on error). */
