@@ -60,11 +60,14 @@ static char *graph_file(const char *name, const char *yaml)
 }
 
 /* A coordinator-only runtime: every listed node (or all: "*") is remote. */
-static yg_runtime_t *start_coordinator(const char *remote_nodes)
+static yg_runtime_t *start_coordinator_with(const char *remote_nodes, const char *mock_yaml,
+                                            const char *checkpointer)
 {
     yg_runtime_opts_t o;
     yg_runtime_opts_init(&o);
     o.provider = "mock";
+    o.mock_file = mock_yaml ? testutil_write_temp("mock-coordinator.yaml", mock_yaml) : NULL;
+    o.checkpointer = checkpointer;
     o.log_level = YG_LOG_ERROR;
     o.worker_endpoint = "tcp://127.0.0.1:*";
     o.remote_nodes = remote_nodes;
@@ -76,6 +79,11 @@ static yg_runtime_t *start_coordinator(const char *remote_nodes)
     ck_assert_msg(strncmp(ep, "tcp://127.0.0.1:", 16) == 0 && !strchr(ep, '*'),
                   "worker endpoint not resolved: %s", ep);
     return rt;
+}
+
+static yg_runtime_t *start_coordinator(const char *remote_nodes)
+{
+    return start_coordinator_with(remote_nodes, NULL, NULL);
 }
 
 static yg_graph_t *load(yg_runtime_t *rt, const char *path)
@@ -416,6 +424,55 @@ START_TEST(graph_hash_mismatch_is_rejected)
 }
 END_TEST
 
+START_TEST(subgraph_node_on_a_dead_worker_reattaches_to_its_child_run)
+{
+    /* the subgraph node runs on workers; its child graph runs on the
+     * coordinator's own actors and takes 1 s; the worker holding the
+     * subgraph task dies meanwhile: the re-dispatched task must get the
+     * running child's result, not "thread already has an active run" */
+    free(graph_file("childg.yaml", TWO_STEP));
+    char *path = graph_file("parentg.yaml",
+                            "name: parentg\n"
+                            "state: {n: int, out: str}\n"
+                            "nodes:\n"
+                            "  sub:\n"
+                            "    type: subgraph\n"
+                            "    graph: childg.yaml\n"
+                            "    input_mapping: {n: n}\n"
+                            "    output_mapping: {out: b}\n"
+                            "edges:\n"
+                            "  - {from: START, to: sub}\n"
+                            "  - {from: sub, to: END}\n");
+    yg_runtime_t *rt = start_coordinator_with(
+        "sub", "p1: {delay_ms: 1000, reply: child-a}\np2: child-b\n", "memory");
+    yg_graph_t *g = load(rt, path);
+    yg_worker_t *a = start_worker(rt, path, "a", "{}\n", "sub", TEST_HEARTBEAT_MS);
+    wait_registered(a);
+    yg_client_t *cl = yg_client_new(rt);
+    outcome_t o = { 0 };
+    yg_value_t *input = yg_map_new();
+    yg_map_set(input, "n", yg_int_new(3));
+    yg_run_opts_t ro = { .thread_id = "parent-1" };
+    ck_assert_int_gt(yg_run_graph_async(cl, g, input, &ro, on_done, &o), 0);
+    yg_value_destroy(&input);
+    pump(cl, 150);
+    ck_assert_uint_eq(stats_of(a).tasks, 1);
+    yg_worker_t *b = start_worker(rt, path, "b", "{}\n", "sub", TEST_HEARTBEAT_MS);
+    wait_registered(b);
+    yg_worker_kill(&a);
+    wait_done(cl, &o, 1);
+    ck_assert_msg(o.status == YG_RUN_COMPLETED, "run: %s", o.message);
+    ck_assert_str_eq(state_str(&o, "out"), "child-b");
+    ck_assert_uint_eq(stats_of(b).tasks, 1);
+    ck_assert_uint_eq(stats_of(b).results, 1);
+    yg_value_destroy(&o.state);
+    yg_client_destroy(&cl);
+    yg_worker_destroy(&b);
+    yg_runtime_destroy(&rt);
+    free(path);
+}
+END_TEST
+
 static yg_value_t *native_stats(const yg_value_t *state, void *arg, yg_error_t *err)
 {
     (void)state;
@@ -519,6 +576,7 @@ static Suite *suite(void)
     tcase_add_test(tc, killed_worker_tasks_are_redispatched);
     tcase_add_test(tc, partitioned_worker_is_declared_dead_and_its_late_result_ignored);
     tcase_add_test(tc, goodbye_redispatches_at_once);
+    tcase_add_test(tc, subgraph_node_on_a_dead_worker_reattaches_to_its_child_run);
     tcase_add_test(tc, graph_hash_mismatch_is_rejected);
     tcase_add_test(tc, python_node_runs_on_the_worker_with_the_native_function);
     tcase_add_test(tc, bad_options_are_errors);
