@@ -617,6 +617,7 @@ size_t coord_run_worker_lost(coord_t *self, coord_worker_t *worker)
             if (t->state != TASK_SENT || t->worker != worker)
                 continue;
             /* at-least-once (DESIGN.md): nodes are idempotent */
+            coord_task_done(self, worker); /* keeps the in-flight counts right */
             t->worker = NULL;
             count++;
             if (!send_task(self, run, i)) {
