@@ -6,7 +6,9 @@
 # several graphs at once while one worker is killed with SIGKILL: every run
 # still completes.  Then: a worker with a changed graph file is rejected
 # (exit 1, clear line), a run waits while no worker is connected and
-# completes when one arrives, SIGTERM stops workers and the server cleanly.
+# completes when one arrives, SIGTERM stops workers and the server cleanly,
+# a worker reconnects to a restarted coordinator and registers again, and
+# deploy/examples/text_tools_worker.c serves a python node with a C function.
 #   usage: tests/worker_test.sh PATH/TO/yamlgraph
 # Prints "N passed, M failed" last; exits non-zero on failure.
 set -u
@@ -247,6 +249,43 @@ kill -TERM "$SERVE"
 wait_exit "$SERVE" 10
 rc=$?
 [ $rc -eq 0 ] && ok "serve exits 0 on SIGTERM" || fail "serve SIGTERM exit $rc"
+
+# --- the coordinator restarts: the worker reconnects and registers again --------------------
+start_serve() { # WORKERS_ENDPOINT: sets SERVE2, EP2, WEP2
+  "$YG" serve "$SRC/graphs/hello/graph.yaml" --bind 'tcp://127.0.0.1:*' --workers "$1" \
+    --remote-only >"$TMP/serve2.out" 2>"$TMP/serve2.err" &
+  SERVE2=$!
+  PIDS="$PIDS $SERVE2"
+  EP2="$(wait_line "$TMP/serve2.out" 'listening on ' "$SERVE2")"
+  WEP2="$(wait_line "$TMP/serve2.out" 'workers on ' "$SERVE2")"
+}
+start_serve 'tcp://127.0.0.1:*'
+"$YG" worker "$SRC/graphs/hello/graph.yaml" --connect "$WEP2" --mock "$TMP/mock.yaml" \
+  --id w4 --heartbeat 200 >"$TMP/w4.out" 2>"$TMP/w4.err" &
+W4=$!
+PIDS="$PIDS $W4"
+wait_line "$TMP/w4.out" 'registered with ' "$W4" >/dev/null
+kill -KILL "$SERVE2"
+wait "$SERVE2" 2>/dev/null
+sleep 1 # the worker notices the silence (3 x 200 ms)
+start_serve "$WEP2" # same worker port, a new process
+cat >"$TMP/one.py" <<'EOF'
+import sys
+from yamlgraph_client import Client
+with Client(sys.argv[1], timeout=20) as c:
+    r = c.run("hello", {"name": "again", "style": "dry"})
+    sys.exit(0 if r.status == "completed" and r.state.get("name") == "again" else 1)
+EOF
+if [ -n "$EP2" ] && "$PY" "$TMP/one.py" "$EP2" >"$TMP/one.out" 2>&1; then
+  ok "after a coordinator restart the worker reconnects and serves runs again"
+else
+  fail "worker after a coordinator restart"; sed 's/^/    /' "$TMP/one.out" "$TMP/w4.err" | head -8
+fi
+grep -q "silent for" "$TMP/w4.err" && grep -q "ready sent again" "$TMP/w4.err" \
+  && ok "the worker logged the silence and its re-registration" \
+  || { fail "no silence/re-registration logged"; sed 's/^/    /' "$TMP/w4.err" | head -5; }
+kill -TERM "$W4"; wait_exit "$W4" 10 >/dev/null
+kill -TERM "$SERVE2"; wait_exit "$SERVE2" 10 >/dev/null
 
 # --- a python node served by a C function on a worker (deploy/examples) ---------------------
 BUILD="$(dirname "$YG")"
