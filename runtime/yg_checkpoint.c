@@ -348,19 +348,17 @@ yg_checkpoint_t *yg_checkpoint_from_map(const yg_value_t *map, yg_error_t *err)
     return self;
 }
 
-int yg_checkpoint_encode(const yg_checkpoint_t *self, char **data, size_t *size)
+int yg_ckpt_pack_map(const yg_value_t *map, size_t max, char **data, size_t *size)
 {
-    if (!self || !data || !size)
-        return YG_EINVAL;
-    yg_value_t *map = yg_checkpoint_to_map(self);
-    if (!map)
-        return YG_ENOMEM;
     char *body = NULL;
     size_t body_size = 0;
     int rc = yg_msgpack_encode(map, &body, &body_size);
-    yg_value_destroy(&map);
     if (rc != YG_OK)
         return rc;
+    if (max && body_size + 1 > max) {
+        free(body);
+        return YG_ELIMIT;
+    }
     char *out = malloc(body_size + 1);
     if (!out) {
         free(body);
@@ -372,6 +370,18 @@ int yg_checkpoint_encode(const yg_checkpoint_t *self, char **data, size_t *size)
     *data = out;
     *size = body_size + 1;
     return YG_OK;
+}
+
+int yg_checkpoint_encode(const yg_checkpoint_t *self, char **data, size_t *size)
+{
+    if (!self || !data || !size)
+        return YG_EINVAL;
+    yg_value_t *map = yg_checkpoint_to_map(self);
+    if (!map)
+        return YG_ENOMEM;
+    int rc = yg_ckpt_pack_map(map, 0, data, size);
+    yg_value_destroy(&map);
+    return rc;
 }
 
 yg_checkpoint_t *yg_checkpoint_decode(const char *data, size_t size, yg_error_t *err)

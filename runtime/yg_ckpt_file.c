@@ -58,8 +58,6 @@
 #define RECORD_DELTA 'D'
 #define RECORD_TOMBSTONE 'T'
 /* Delta record fields (instead of "values"). */
-#define RECORD_KEY_CHANGED "changed"
-#define RECORD_KEY_REMOVED "removed"
 /* Saves acknowledged by one fsync at most (bounds reply latency). */
 #define FILE_BATCH_MAX 1024
 /* Threads whose newest state the owner keeps for delta encoding; beyond
@@ -602,59 +600,6 @@ static yg_value_t *io_read_record(io_t *io, const io_rec_t *rec, yg_error_t *err
     return map;
 }
 
-/* A new map sharing map's values (NULL on ENOMEM). */
-static yg_value_t *map_shallow_copy(const yg_value_t *map)
-{
-    yg_value_t *out = yg_map_new();
-    for (size_t i = 0; out && i < yg_map_size(map); i++)
-        if (yg_map_setn(out, yg_map_key_at(map, i), yg_map_keylen_at(map, i),
-                        yg_value_ref(yg_map_value_at(map, i)))
-            != YG_OK)
-            yg_value_destroy(&out);
-    return out;
-}
-
-/* A copy of map without key (maps have no remove-by-length). */
-static yg_value_t *map_without(const yg_value_t *map, const char *key, size_t keylen)
-{
-    yg_value_t *out = yg_map_new();
-    for (size_t i = 0; out && i < yg_map_size(map); i++) {
-        const char *k = yg_map_key_at(map, i);
-        size_t klen = yg_map_keylen_at(map, i);
-        if (klen == keylen && memcmp(k, key, keylen) == 0)
-            continue;
-        if (yg_map_setn(out, k, klen, yg_value_ref(yg_map_value_at(map, i))) != YG_OK)
-            yg_value_destroy(&out);
-    }
-    return out;
-}
-
-/* Apply a delta record's changes to *state (replaced when keys go away). */
-static int apply_delta(yg_value_t **state, const yg_value_t *record, yg_error_t *err)
-{
-    const yg_value_t *changed = yg_map_get(record, RECORD_KEY_CHANGED);
-    const yg_value_t *removed = yg_map_get(record, RECORD_KEY_REMOVED);
-    if ((changed && yg_value_type(changed) != YG_MAP)
-        || (removed && yg_value_type(removed) != YG_LIST))
-        return yg_error_set(err, YG_EPARSE, "malformed delta record");
-    for (size_t i = 0; i < yg_map_size(changed); i++)
-        if (yg_map_setn(*state, yg_map_key_at(changed, i), yg_map_keylen_at(changed, i),
-                        yg_value_ref(yg_map_value_at(changed, i)))
-            != YG_OK)
-            return yg_error_set(err, YG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < yg_list_size(removed); i++) {
-        const yg_value_t *key = yg_list_get(removed, i);
-        if (yg_value_type(key) != YG_STR)
-            return yg_error_set(err, YG_EPARSE, "malformed delta record");
-        yg_value_t *smaller = map_without(*state, yg_value_str(key), yg_value_strlen(key));
-        if (!smaller)
-            return yg_error_set(err, YG_ENOMEM, "out of memory");
-        yg_value_destroy(state);
-        *state = smaller;
-    }
-    return YG_OK;
-}
-
 /* The full checkpoint at chain->recs[index]: its snapshot, then every delta
  * above it, applied oldest first.  NULL with err on damage. */
 static yg_checkpoint_t *io_materialise(io_t *io, const io_chain_t *chain, size_t index,
@@ -682,11 +627,11 @@ static yg_checkpoint_t *io_materialise(io_t *io, const io_chain_t *chain, size_t
         }
         if (!state) {
             const yg_value_t *values = yg_map_get(record, YG_CKPT_KEY_VALUES);
-            state = map_shallow_copy(values); /* private: deltas modify it */
+            state = yg_ckpt_map_shallow_copy(values); /* private: deltas modify it */
             if (yg_value_type(values) != YG_MAP || !state)
                 rc = yg_error_set(err, YG_EPARSE, "malformed snapshot record");
         } else {
-            rc = apply_delta(&state, record, err);
+            rc = yg_ckpt_delta_apply(&state, record, false, err);
         }
         if (depth == 0)
             newest = record;
@@ -963,9 +908,7 @@ static void io_actor(zsock_t *pipe, void *args)
 /* The newest state the owner sent for one (thread, namespace). */
 typedef struct {
     char *ns;
-    char *id;
-    uint16_t depth;     /* deltas since the last snapshot */
-    yg_value_t *values; /* a map sharing the saved values */
+    yg_ckpt_delta_base_t base;
 } cache_chain_t;
 
 typedef struct {
@@ -990,20 +933,20 @@ static void cache_thread_free(void **item)
         return;
     for (size_t i = 0; i < thread->nchains; i++) {
         free(thread->chains[i].ns);
-        free(thread->chains[i].id);
-        yg_value_destroy(&thread->chains[i].values);
+        yg_ckpt_delta_base_clear(&thread->chains[i].base);
     }
     free(thread->chains);
     free(thread);
     *item = NULL;
 }
 
-static cache_chain_t *cache_find(file_store_t *self, const char *thread_id, const char *ns)
+static yg_ckpt_delta_base_t *cache_find(file_store_t *self, const char *thread_id,
+                                        const char *ns)
 {
     cache_thread_t *thread = zhashx_lookup(self->cache, thread_id);
     for (size_t i = 0; thread && i < thread->nchains; i++)
         if (strcmp(thread->chains[i].ns, ns) == 0)
-            return &thread->chains[i];
+            return &thread->chains[i].base;
     return NULL;
 }
 
@@ -1017,10 +960,8 @@ static void cache_forget(file_store_t *self, const char *thread_id)
 static void cache_remember(file_store_t *self, const char *thread_id, const char *ns,
                            const yg_value_t *saved, const char *id, uint16_t depth)
 {
-    yg_value_t *values = map_shallow_copy(saved);
-    char *id_copy = strdup(id);
-    cache_chain_t *chain = cache_find(self, thread_id, ns);
-    if (!chain && values && id_copy) {
+    yg_ckpt_delta_base_t *base = cache_find(self, thread_id, ns);
+    if (!base) {
         if (zhashx_size(self->cache) >= FILE_CACHE_MAX)
             zhashx_purge(self->cache);
         cache_thread_t *thread = zhashx_lookup(self->cache, thread_id);
@@ -1035,21 +976,12 @@ static void cache_remember(file_store_t *self, const char *thread_id, const char
         if (chains)
             thread->chains = chains;
         if (ns_copy) {
-            chain = &chains[thread->nchains++];
-            *chain = (cache_chain_t){.ns = ns_copy};
+            chains[thread->nchains] = (cache_chain_t){.ns = ns_copy};
+            base = &chains[thread->nchains++].base;
         }
     }
-    if (!chain || !values || !id_copy) {
-        free(id_copy);
-        yg_value_destroy(&values);
+    if (!base || yg_ckpt_delta_base_set(base, id, saved, depth) != YG_OK)
         cache_forget(self, thread_id);
-        return;
-    }
-    free(chain->id);
-    yg_value_destroy(&chain->values);
-    chain->id = id_copy;
-    chain->values = values;
-    chain->depth = depth;
 }
 
 /* A request with its record laid out as header + payload. */
@@ -1079,37 +1011,6 @@ static int req_set_record(file_req_t *req, char type, const yg_value_t *map)
     put_le32(p + RECORD_LENGTH_CRC_AT, crc32_of(p, 4));
     put_le32(p + RECORD_PAYLOAD_CRC_AT, crc32_of(p + RECORD_HEADER_SIZE, length));
     return YG_OK;
-}
-
-/* Fill map with the delta of values against base: changed and removed. */
-static int delta_fill(yg_value_t *map, const yg_value_t *base, const yg_value_t *values)
-{
-    yg_value_t *changed = yg_map_new(), *removed = yg_list_new();
-    int rc = changed && removed ? YG_OK : YG_ENOMEM;
-    for (size_t i = 0; rc == YG_OK && i < yg_map_size(values); i++) {
-        const char *key = yg_map_key_at(values, i);
-        size_t keylen = yg_map_keylen_at(values, i);
-        yg_value_t *mine = yg_map_value_at(values, i);
-        const yg_value_t *old = yg_map_getn(base, key, keylen);
-        if (old && (old == mine || yg_value_equal(old, mine)))
-            continue;
-        rc = yg_map_setn(changed, key, keylen, yg_value_ref(mine));
-    }
-    for (size_t i = 0; rc == YG_OK && i < yg_map_size(base); i++) {
-        const char *key = yg_map_key_at(base, i);
-        size_t keylen = yg_map_keylen_at(base, i);
-        if (!yg_map_getn(values, key, keylen))
-            rc = yg_list_append(removed, yg_str_newn(key, keylen));
-    }
-    if (rc == YG_OK)
-        rc = yg_map_set(map, RECORD_KEY_CHANGED, changed);
-    else
-        yg_value_destroy(&changed);
-    if (rc == YG_OK)
-        rc = yg_map_set(map, RECORD_KEY_REMOVED, removed);
-    else
-        yg_value_destroy(&removed);
-    return rc;
 }
 
 static file_req_t *req_new(file_op_t op, const char *thread_id, const char *ns)
@@ -1159,9 +1060,8 @@ static int file_save(yg_ckpt_t *base, const yg_checkpoint_t *ckpt, yg_ckpt_done_
     }
     req->id = ckpt->id ? strdup(ckpt->id) : named.id;
     req->parent_id = ckpt->parent_id ? strdup(ckpt->parent_id) : NULL;
-    const cache_chain_t *cached = cache_find(self, req->thread_id, req->ns);
-    bool delta = cached && ckpt->parent_id && strcmp(cached->id, ckpt->parent_id) == 0
-                 && cached->depth + 1 < YG_CKPT_SNAPSHOT_INTERVAL;
+    const yg_ckpt_delta_base_t *cached = cache_find(self, req->thread_id, req->ns);
+    bool delta = yg_ckpt_delta_base_fits(cached, ckpt->parent_id);
     yg_value_t *map = yg_checkpoint_to_map_ex(ckpt, false);
     yg_value_t *id_value = req->id ? yg_str_new(req->id) : NULL;
     yg_value_t *created = yg_int_new(ckpt->created_at_ms ? ckpt->created_at_ms : yg_ckpt_now_ms());
@@ -1177,7 +1077,7 @@ static int file_save(yg_ckpt_t *base, const yg_checkpoint_t *ckpt, yg_ckpt_done_
         created = NULL;
     }
     if (rc == YG_OK && delta)
-        rc = delta_fill(map, cached->values, ckpt->values);
+        rc = yg_ckpt_delta_fill(map, cached->values, ckpt->values);
     else if (rc == YG_OK)
         rc = yg_map_set(map, YG_CKPT_KEY_VALUES,
                         ckpt->values ? yg_value_ref(ckpt->values) : yg_map_new());

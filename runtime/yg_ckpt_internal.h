@@ -46,6 +46,9 @@ struct yg_ckpt {
 #define YG_CKPT_KEY_WRITES "writes"
 #define YG_CKPT_KEY_INTERRUPTS "interrupts"
 #define YG_CKPT_KEY_META "meta"
+/* Delta records (file and Redis stores) carry these instead of "values". */
+#define YG_CKPT_KEY_CHANGED "changed"
+#define YG_CKPT_KEY_REMOVED "removed"
 
 /* Wall clock in ms since the epoch. */
 int64_t yg_ckpt_now_ms(void);
@@ -58,6 +61,47 @@ yg_checkpoint_t *yg_checkpoint_from_map_novalues(const yg_value_t *map, yg_error
 /* Same as yg_checkpoint_to_map but without the "values" key when
  * with_values is false (the caller adds its own representation). */
 yg_value_t *yg_checkpoint_to_map_ex(const yg_checkpoint_t *self, bool with_values);
+
+/* One format-version byte + msgpack of map, malloc'd into *data (the
+ * layout of yg_checkpoint_encode).  YG_ELIMIT when it would exceed max
+ * bytes (0: no limit). */
+int yg_ckpt_pack_map(const yg_value_t *map, size_t max, char **data, size_t *size);
+
+/* --- delta records (yg_ckpt_delta.c) ------------------------------------ */
+
+/* The newest state a store saved for one chain: the base of its next
+ * delta.  Zero-initialised = empty. */
+typedef struct yg_ckpt_delta_base {
+    char *id;           /* checkpoint id of that state */
+    uint16_t depth;     /* deltas since the last snapshot */
+    yg_value_t *values; /* a map sharing the saved values */
+} yg_ckpt_delta_base_t;
+
+/* A new map sharing map's values (NULL on ENOMEM). */
+yg_value_t *yg_ckpt_map_shallow_copy(const yg_value_t *map);
+
+/* Set "changed" and "removed" in record: the delta of values against
+ * base.  YG_ENOMEM on failure. */
+int yg_ckpt_delta_fill(yg_value_t *record, const yg_value_t *base, const yg_value_t *values);
+
+/* Apply a delta record to *state (a private map, replaced when keys go
+ * away).  With keys_required, a record lacking "changed" or "removed" is
+ * malformed; without, an absent key means no change.  YG_EPARSE with err
+ * on a malformed record. */
+int yg_ckpt_delta_apply(yg_value_t **state, const yg_value_t *record, bool keys_required,
+                        yg_error_t *err);
+
+/* True when a save whose parent is parent_id may be written as a delta
+ * against base (base may be NULL): same checkpoint, chain not too deep. */
+bool yg_ckpt_delta_base_fits(const yg_ckpt_delta_base_t *base, const char *parent_id);
+
+/* Make base the state values (shared) of checkpoint id at depth.
+ * YG_ENOMEM leaves base unchanged. */
+int yg_ckpt_delta_base_set(yg_ckpt_delta_base_t *base, const char *id, const yg_value_t *values,
+                           uint16_t depth);
+
+/* Free what base holds and empty it. */
+void yg_ckpt_delta_base_clear(yg_ckpt_delta_base_t *base);
 
 /* File store counters: records appended and fsyncs done since open (for
  * tests of group commit).  YG_EINVAL if self is not a file store. */

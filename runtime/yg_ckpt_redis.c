@@ -66,8 +66,6 @@
 #define REDIS_SEND_MAX 4
 /* Record fields of a delta (instead of "values"). */
 #define RECORD_KEY_BASE "base"
-#define RECORD_KEY_CHANGED "changed"
-#define RECORD_KEY_REMOVED "removed"
 /* Error reply prefixes of our scripts. */
 #define REPLY_DUPLICATE "YGDUP"
 #define REPLY_NO_BASE "YGNOBASE"
@@ -260,12 +258,6 @@ typedef struct redis_op {
     yg_checkpoint_t *ckpt;   /* save as a delta: the record, to resend as a snapshot */
 } redis_op_t;
 
-typedef struct {
-    char *id;
-    uint16_t depth;          /* deltas since the last snapshot */
-    yg_value_t *values;      /* a map sharing the saved values */
-} cache_entry_t;
-
 typedef struct redis_store {
     yg_ckpt_t base; /* must be first */
     zloop_t *loop;
@@ -273,7 +265,7 @@ typedef struct redis_store {
     char *prefix;
     int64_t ttl_s;
     char sha[SCRIPT_N][SHA1_HEX];
-    zhashx_t *cache; /* cache key -> cache_entry_t */
+    zhashx_t *cache; /* cache key -> yg_ckpt_delta_base_t */
     redis_op_t *head, *tail; /* outstanding operations, oldest first */
     bool destroying;
     uint64_t snapshots, deltas; /* records sent, by kind */
@@ -336,98 +328,14 @@ static char *chain_stem(const redis_store_t *self, const char *thread_id, const 
     return out;
 }
 
-/* --- small value helpers (as in the file store) ------------------------------------ */
-
-static yg_value_t *map_shallow_copy(const yg_value_t *map)
-{
-    yg_value_t *out = yg_map_new();
-    for (size_t i = 0; out && i < yg_map_size(map); i++)
-        if (yg_map_setn(out, yg_map_key_at(map, i), yg_map_keylen_at(map, i),
-                        yg_value_ref(yg_map_value_at(map, i)))
-            != YG_OK)
-            yg_value_destroy(&out);
-    return out;
-}
-
-static yg_value_t *map_without(const yg_value_t *map, const char *key, size_t keylen)
-{
-    yg_value_t *out = yg_map_new();
-    for (size_t i = 0; out && i < yg_map_size(map); i++) {
-        const char *k = yg_map_key_at(map, i);
-        size_t klen = yg_map_keylen_at(map, i);
-        if (klen == keylen && memcmp(k, key, keylen) == 0)
-            continue;
-        if (yg_map_setn(out, k, klen, yg_value_ref(yg_map_value_at(map, i))) != YG_OK)
-            yg_value_destroy(&out);
-    }
-    return out;
-}
-
-/* Fill record with the delta of values against base: changed and removed. */
-static int delta_fill(yg_value_t *record, const yg_value_t *base, const yg_value_t *values)
-{
-    yg_value_t *changed = yg_map_new(), *removed = yg_list_new();
-    int rc = changed && removed ? YG_OK : YG_ENOMEM;
-    for (size_t i = 0; rc == YG_OK && i < yg_map_size(values); i++) {
-        const char *key = yg_map_key_at(values, i);
-        size_t keylen = yg_map_keylen_at(values, i);
-        yg_value_t *mine = yg_map_value_at(values, i);
-        const yg_value_t *old = yg_map_getn(base, key, keylen);
-        if (old && (old == mine || yg_value_equal(old, mine)))
-            continue;
-        rc = yg_map_setn(changed, key, keylen, yg_value_ref(mine));
-    }
-    for (size_t i = 0; rc == YG_OK && i < yg_map_size(base); i++) {
-        const char *key = yg_map_key_at(base, i);
-        size_t keylen = yg_map_keylen_at(base, i);
-        if (!yg_map_getn(values, key, keylen))
-            rc = yg_list_append(removed, yg_str_newn(key, keylen));
-    }
-    if (rc == YG_OK)
-        rc = yg_map_set(record, RECORD_KEY_CHANGED, changed);
-    else
-        yg_value_destroy(&changed);
-    if (rc == YG_OK)
-        rc = yg_map_set(record, RECORD_KEY_REMOVED, removed);
-    else
-        yg_value_destroy(&removed);
-    return rc;
-}
-
-/* Apply a delta record to *state (a private map; replaced when keys go). */
-static int apply_delta(yg_value_t **state, const yg_value_t *record, yg_error_t *err)
-{
-    const yg_value_t *changed = yg_map_get(record, RECORD_KEY_CHANGED);
-    const yg_value_t *removed = yg_map_get(record, RECORD_KEY_REMOVED);
-    if (yg_value_type(changed) != YG_MAP || yg_value_type(removed) != YG_LIST)
-        return yg_error_set(err, YG_EPARSE, "malformed delta record");
-    for (size_t i = 0; i < yg_map_size(changed); i++)
-        if (yg_map_setn(*state, yg_map_key_at(changed, i), yg_map_keylen_at(changed, i),
-                        yg_value_ref(yg_map_value_at(changed, i)))
-            != YG_OK)
-            return yg_error_set(err, YG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < yg_list_size(removed); i++) {
-        const yg_value_t *key = yg_list_get(removed, i);
-        if (yg_value_type(key) != YG_STR)
-            return yg_error_set(err, YG_EPARSE, "malformed delta record");
-        yg_value_t *smaller = map_without(*state, yg_value_str(key), yg_value_strlen(key));
-        if (!smaller)
-            return yg_error_set(err, YG_ENOMEM, "out of memory");
-        yg_value_destroy(state);
-        *state = smaller;
-    }
-    return YG_OK;
-}
-
 /* --- the delta cache ---------------------------------------------------------------- */
 
 static void cache_entry_free(void **item)
 {
-    cache_entry_t *entry = *item;
+    yg_ckpt_delta_base_t *entry = *item;
     if (!entry)
         return;
-    free(entry->id);
-    yg_value_destroy(&entry->values);
+    yg_ckpt_delta_base_clear(entry);
     free(entry);
     *item = NULL;
 }
@@ -437,15 +345,9 @@ static void cache_entry_free(void **item)
 static void cache_remember(redis_store_t *self, const char *key, const char *id,
                            const yg_value_t *values, uint16_t depth)
 {
-    cache_entry_t *entry = calloc(1, sizeof *entry);
-    if (entry) {
-        entry->id = strdup(id);
-        entry->values = map_shallow_copy(values ? values : NULL);
-        entry->depth = depth;
-    }
-    if (!entry || !entry->id || !entry->values) {
-        void *item = entry;
-        cache_entry_free(&item);
+    yg_ckpt_delta_base_t *entry = calloc(1, sizeof *entry);
+    if (!entry || yg_ckpt_delta_base_set(entry, id, values, depth) != YG_OK) {
+        free(entry);
         zhashx_delete(self->cache, key);
         return;
     }
@@ -621,31 +523,6 @@ static void drain(redis_store_t *self)
 
 /* --- records ---------------------------------------------------------------------------- */
 
-/* One format-version byte + msgpack of map, malloc'd. */
-static int record_pack(const yg_value_t *map, char **data, size_t *size)
-{
-    char *body = NULL;
-    size_t body_size = 0;
-    int rc = yg_msgpack_encode(map, &body, &body_size);
-    if (rc != YG_OK)
-        return rc;
-    if (body_size + 1 > REDIS_RECORD_MAX) {
-        free(body);
-        return YG_ELIMIT;
-    }
-    char *out = malloc(body_size + 1);
-    if (!out) {
-        free(body);
-        return YG_ENOMEM;
-    }
-    out[0] = (char)YG_CHECKPOINT_FORMAT_VERSION;
-    memcpy(out + 1, body, body_size);
-    free(body);
-    *data = out;
-    *size = body_size + 1;
-    return YG_OK;
-}
-
 /* Encode ckpt (whose id and created_at are final) as a snapshot, or as a
  * delta against base_values when given. */
 static int record_encode(const yg_checkpoint_t *ckpt, const yg_value_t *base_values,
@@ -659,13 +536,13 @@ static int record_encode(const yg_checkpoint_t *ckpt, const yg_value_t *base_val
         yg_value_t *base = yg_str_new(ckpt->parent_id);
         rc = base ? yg_map_set(map, RECORD_KEY_BASE, base) : YG_ENOMEM;
         if (rc == YG_OK)
-            rc = delta_fill(map, base_values, ckpt->values);
+            rc = yg_ckpt_delta_fill(map, base_values, ckpt->values);
     } else {
         yg_value_t *values = ckpt->values ? yg_value_ref(ckpt->values) : yg_map_new();
         rc = values ? yg_map_set(map, YG_CKPT_KEY_VALUES, values) : YG_ENOMEM;
     }
     if (rc == YG_OK)
-        rc = record_pack(map, data, size);
+        rc = yg_ckpt_pack_map(map, REDIS_RECORD_MAX, data, size);
     yg_value_destroy(&map);
     return rc;
 }
@@ -710,13 +587,13 @@ static yg_checkpoint_t *chain_materialise(yg_value_t *const *recs, size_t n,
                      id, thread_id);
         return NULL;
     }
-    yg_value_t *state = map_shallow_copy(values);
+    yg_value_t *state = yg_ckpt_map_shallow_copy(values);
     int rc = state ? YG_OK : yg_error_set(err, YG_ENOMEM, "out of memory");
     for (size_t i = n - 1; rc == YG_OK && i-- > 0;) {
         if (yg_map_get(recs[i], YG_CKPT_KEY_VALUES))
             rc = yg_error_set(err, YG_EIO, "checkpoint %s: a snapshot inside a delta chain", id);
         else
-            rc = apply_delta(&state, recs[i], err);
+            rc = yg_ckpt_delta_apply(&state, recs[i], true, err);
     }
     yg_checkpoint_t *ckpt = rc == YG_OK ? yg_checkpoint_from_map_novalues(recs[0], err) : NULL;
     if (ckpt && (strcmp(ckpt->thread_id, thread_id) != 0 || !ckpt->id
@@ -785,7 +662,7 @@ static bool op_resend_as_snapshot(redis_op_t *op)
     yg_checkpoint_destroy(&op->ckpt);
     redis_store_t *self = op->store;
     self->snapshots++;
-    cache_entry_t *entry = zhashx_lookup(self->cache, op->cache_key);
+    yg_ckpt_delta_base_t *entry = zhashx_lookup(self->cache, op->cache_key);
     if (entry && strcmp(entry->id, op->argv[3 + SCRIPT_SAVE_KEYS]) == 0)
         entry->depth = 0;
     return true;
@@ -990,7 +867,7 @@ static void on_command(int status, const redisReply *reply, const yg_error_t *er
     }
     if (op->kind == OP_SAVE && op->status != YG_OK) {
         /* The chain's newest record may not exist: next save a snapshot. */
-        cache_entry_t *entry = zhashx_lookup(self->cache, op->cache_key);
+        yg_ckpt_delta_base_t *entry = zhashx_lookup(self->cache, op->cache_key);
         if (entry && op->argc > 3 + SCRIPT_SAVE_KEYS
             && strcmp(entry->id, op->argv[3 + SCRIPT_SAVE_KEYS]) == 0)
             zhashx_delete(self->cache, op->cache_key);
@@ -1031,9 +908,8 @@ static int redis_save(yg_ckpt_t *base, const yg_checkpoint_t *ckpt, yg_ckpt_done
     }
     escape_into(escaped_ns, rec->ns);
     op->cache_key = stem;
-    const cache_entry_t *cached = zhashx_lookup(self->cache, stem);
-    bool delta = cached && rec->parent_id && strcmp(cached->id, rec->parent_id) == 0
-                 && cached->depth + 1 < YG_CKPT_SNAPSHOT_INTERVAL;
+    const yg_ckpt_delta_base_t *cached = zhashx_lookup(self->cache, stem);
+    bool delta = yg_ckpt_delta_base_fits(cached, rec->parent_id);
     char *record = NULL;
     size_t record_size = 0;
     int rc = record_encode(rec, delta ? cached->values : NULL, &record, &record_size);
