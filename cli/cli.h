@@ -9,6 +9,7 @@
 #ifndef YG_CLI_H
 #define YG_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "yamlgraph/yg_error.h"
@@ -52,5 +53,24 @@ void cli_print_error(const yg_error_t *err, const char *path);
 
 /* True for "-h" and "--help". */
 bool cli_is_help(const char *arg);
+
+/* --- long-running commands: serve, worker (cli_daemon.c) --- */
+
+/* Parse text as a decimal number in lo..hi into *out: 0, or -1 when it is
+ * not one (nothing else may follow the digits). */
+int cli_parse_long(const char *text, long lo, long hi, long *out);
+
+/* Turn CZMQ's signal handlers off and block SIGINT/SIGTERM with a handler
+ * that records the signal; call before any thread starts (threads inherit
+ * the mask).  *old receives the prior mask (for sigsuspend and release);
+ * wait_set, when not NULL, the blocked set (for sigtimedwait). */
+void cli_signals_capture(sigset_t *old, sigset_t *wait_set);
+
+/* The signal the handler recorded (SIGINT or SIGTERM), or 0. */
+int cli_signal_received(void);
+
+/* Restore the default actions and the mask *old: from here on a signal
+ * ends the process. */
+void cli_signals_release(const sigset_t *old);
 
 #endif

@@ -8,7 +8,6 @@
  * by an alarm; a second signal during it ends the process at once.
  */
 #include <czmq.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,24 +41,6 @@ typedef struct serve_args {
     const char *remote_nodes; /* "*" with --remote-only */
 } serve_args_t;
 
-static volatile sig_atomic_t serve_stop;
-
-static void on_signal(int sig)
-{
-    serve_stop = sig;
-}
-
-static int parse_long(const char *text, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    if (errno || !end || *end || n < lo || n > hi)
-        return -1;
-    *out = n;
-    return 0;
-}
-
 /* Returns 0, a CLI_EXIT_* code, or -1 after printing --help. */
 static int parse_args(int argc, char **argv, serve_args_t *a)
 {
@@ -88,11 +69,11 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
         } else if (strcmp(o, "--mock") == 0) {
             a->mock = argv[++i];
         } else if (strcmp(o, "--max-steps") == 0) {
-            if (parse_long(argv[++i], 1, SERVE_MAX_STEPS, &n) != 0)
+            if (cli_parse_long(argv[++i], 1, SERVE_MAX_STEPS, &n) != 0)
                 return cli_usage_error(cmd, "--max-steps needs a number 1..%d", SERVE_MAX_STEPS);
             a->max_steps = (int)n;
         } else if (strcmp(o, "--max-frame") == 0) {
-            if (parse_long(argv[++i], 1024, SERVE_MAX_FRAME, &n) != 0)
+            if (cli_parse_long(argv[++i], 1024, SERVE_MAX_FRAME, &n) != 0)
                 return cli_usage_error(cmd, "--max-frame needs a byte count 1024..%ld",
                                        SERVE_MAX_FRAME);
             a->max_frame = n;
@@ -165,32 +146,6 @@ static int load_graphs(const serve_args_t *a, yg_runtime_t *rt, yg_gateway_t *gw
     return CLI_EXIT_OK;
 }
 
-/* Block SIGINT/SIGTERM before any thread starts (threads inherit the mask),
- * with a handler that records the signal.  *old receives the prior mask. */
-static void signals_capture(sigset_t *old)
-{
-    zsys_handler_set(NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, old);
-}
-
-/* From here on a signal ends the process (the default action). */
-static void signals_release(const sigset_t *old)
-{
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    pthread_sigmask(SIG_SETMASK, old, NULL);
-}
-
 int cli_cmd_serve(int argc, char **argv)
 {
     serve_args_t a;
@@ -199,10 +154,10 @@ int cli_cmd_serve(int argc, char **argv)
         return rc == -1 ? CLI_EXIT_OK : rc;
 
     sigset_t old;
-    signals_capture(&old);
+    cli_signals_capture(&old, NULL);
     yg_runtime_t *rt = open_runtime(&a);
     if (!rt) {
-        signals_release(&old);
+        cli_signals_release(&old);
         return CLI_EXIT_FAIL;
     }
     yg_gateway_opts_t gopts;
@@ -224,12 +179,12 @@ int cli_cmd_serve(int argc, char **argv)
         if (yg_runtime_worker_endpoint(rt))
             printf("workers on %s\n", yg_runtime_worker_endpoint(rt));
         fflush(stdout);
-        while (!serve_stop)
+        while (!cli_signal_received())
             sigsuspend(&old); /* returns after a handled signal */
         fprintf(stderr, "yamlgraph serve: %s received, shutting down\n",
-                serve_stop == SIGTERM ? "SIGTERM" : "SIGINT");
+                cli_signal_received() == SIGTERM ? "SIGTERM" : "SIGINT");
     }
-    signals_release(&old);
+    cli_signals_release(&old);
     alarm(SERVE_SHUTDOWN_TIMEOUT_S); /* a stuck shutdown ends the process */
     yg_gateway_destroy(&gw);
     yg_runtime_destroy(&rt);

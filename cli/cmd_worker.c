@@ -8,7 +8,6 @@
  * the coordinator rejected).  Shutdown is bounded by an alarm.
  */
 #include <czmq.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,17 +41,6 @@ typedef struct worker_args {
     bool verbose;
 } worker_args_t;
 
-static int parse_int(const char *text, long lo, long hi, int *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    if (errno || !end || *end || n < lo || n > hi)
-        return -1;
-    *out = (int)n;
-    return 0;
-}
-
 /* Returns 0, a CLI_EXIT_* code, or -1 after printing --help. */
 static int parse_args(int argc, char **argv, worker_args_t *a)
 {
@@ -60,6 +48,7 @@ static int parse_args(int argc, char **argv, worker_args_t *a)
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
+        long n = 0;
         bool takes_value = strcmp(o, "--connect") == 0 || strcmp(o, "--nodes") == 0 ||
                            strcmp(o, "--provider") == 0 || strcmp(o, "--mock") == 0 ||
                            strcmp(o, "--id") == 0 || strcmp(o, "--concurrency") == 0 ||
@@ -83,14 +72,16 @@ static int parse_args(int argc, char **argv, worker_args_t *a)
             if (!a->id[0] || strlen(a->id) > YG_WORKER_ID_MAX)
                 return cli_usage_error(cmd, "--id needs 1..%d characters", YG_WORKER_ID_MAX);
         } else if (strcmp(o, "--concurrency") == 0) {
-            if (parse_int(argv[++i], 1, WORKER_MAX_CONCURRENCY, &a->concurrency) != 0)
+            if (cli_parse_long(argv[++i], 1, WORKER_MAX_CONCURRENCY, &n) != 0)
                 return cli_usage_error(cmd, "--concurrency needs a number 1..%d",
                                        WORKER_MAX_CONCURRENCY);
+            a->concurrency = (int)n;
         } else if (strcmp(o, "--heartbeat") == 0) {
-            if (parse_int(argv[++i], YG_WORKER_MIN_HEARTBEAT_MS, YG_WORKER_MAX_HEARTBEAT_MS,
-                          &a->heartbeat_ms) != 0)
+            if (cli_parse_long(argv[++i], YG_WORKER_MIN_HEARTBEAT_MS, YG_WORKER_MAX_HEARTBEAT_MS,
+                               &n) != 0)
                 return cli_usage_error(cmd, "--heartbeat needs milliseconds %d..%d",
                                        YG_WORKER_MIN_HEARTBEAT_MS, YG_WORKER_MAX_HEARTBEAT_MS);
+            a->heartbeat_ms = (int)n;
         } else if (strcmp(o, "--verbose") == 0) {
             a->verbose = true;
         } else if (o[0] == '-' && o[1]) {
@@ -115,36 +106,6 @@ static int parse_args(int argc, char **argv, worker_args_t *a)
     return 0;
 }
 
-static volatile sig_atomic_t worker_stop;
-
-static void on_signal(int sig)
-{
-    worker_stop = sig;
-}
-
-/* Block SIGINT/SIGTERM before any thread starts (threads inherit the mask). */
-static void signals_capture(sigset_t *old, sigset_t *wait_set)
-{
-    zsys_handler_set(NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigemptyset(wait_set);
-    sigaddset(wait_set, SIGINT);
-    sigaddset(wait_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, wait_set, old);
-}
-
-static void signals_release(const sigset_t *old)
-{
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    pthread_sigmask(SIG_SETMASK, old, NULL);
-}
-
 int cli_cmd_worker(int argc, char **argv)
 {
     worker_args_t a;
@@ -153,7 +114,7 @@ int cli_cmd_worker(int argc, char **argv)
         return rc == -1 ? CLI_EXIT_OK : rc;
 
     sigset_t old, wait_set;
-    signals_capture(&old, &wait_set);
+    cli_signals_capture(&old, &wait_set);
     yg_worker_t *workers[WORKER_MAX_GRAPHS] = { 0 };
     yg_worker_opts_t o;
     yg_worker_opts_init(&o);
@@ -187,11 +148,12 @@ int cli_cmd_worker(int argc, char **argv)
         fflush(stdout);
     }
     bool announced = false;
-    while (rc == CLI_EXIT_OK && !worker_stop) {
+    int stop = 0; /* the signal that ends the loop */
+    while (rc == CLI_EXIT_OK && !(stop = cli_signal_received())) {
         struct timespec ts = { 0, WORKER_POLL_MS * 1000000L };
         int sig = sigtimedwait(&wait_set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM) {
-            worker_stop = sig;
+            stop = sig;
             break;
         }
         int registered = 0;
@@ -212,10 +174,10 @@ int cli_cmd_worker(int argc, char **argv)
             announced = true;
         }
     }
-    if (worker_stop)
+    if (stop)
         fprintf(stderr, "yamlgraph worker: %s received, shutting down\n",
-                worker_stop == SIGTERM ? "SIGTERM" : "SIGINT");
-    signals_release(&old);
+                stop == SIGTERM ? "SIGTERM" : "SIGINT");
+    cli_signals_release(&old);
     alarm(WORKER_SHUTDOWN_TIMEOUT_S); /* a stuck shutdown ends the process */
     for (int i = 0; i < a.ngraphs; i++)
         yg_worker_destroy(&workers[i]);
