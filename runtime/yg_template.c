@@ -1102,30 +1102,39 @@ static bool parse_call_args(cx_t *cx, tx_expr_t *e)
     return true;
 }
 
+/* The node of the filter (EX_FILTER) or test (EX_TEST) named by the
+ * current token, applied to target: the name is looked up and consumed,
+ * *off receives its offset.  Takes target (freed on failure). */
+static tx_expr_t *parse_op_name(cx_t *cx, tx_expr_t *target, tx_expr_kind_t kind, size_t *off)
+{
+    bool filter = kind == EX_FILTER;
+    const tk_t *t = cur(cx);
+    int id = t->kind != TK_NAME ? -1 : filter ? lookup_filter(cx, t) : lookup_test(cx, t);
+    tx_expr_t *e = NULL;
+    if (t->kind != TK_NAME) {
+        fail_tok(cx, filter ? "a filter name" : "a test name");
+    } else if (id < 0) {
+        errorf_at(&cx->pc, cx->err, t->off, "unknown or unsupported %s '%.*s'",
+                  filter ? "filter" : "test", (int)t->len, cx->pc.src + t->off);
+    } else if ((e = expr_new(cx, kind, t->off))) {
+        e->op = id;
+        e->a = target;
+        target = NULL;
+        *off = t->off;
+        cx->pos++;
+    }
+    expr_free(target);
+    return e;
+}
+
 static tx_expr_t *parse_filter(cx_t *cx, tx_expr_t *target)
 {
-    const tk_t *t = cur(cx);
-    if (t->kind != TK_NAME) {
-        expr_free(target);
-        return fail_tok(cx, "a filter name");
-    }
-    int id = lookup_filter(cx, t);
-    if (id < 0) {
-        errorf_at(&cx->pc, cx->err, t->off, "unknown or unsupported filter '%.*s'", (int)t->len,
-                  cx->pc.src + t->off);
-        expr_free(target);
+    size_t off = 0;
+    tx_expr_t *e = parse_op_name(cx, target, EX_FILTER, &off);
+    if (!e)
         return NULL;
-    }
-    tx_expr_t *e = expr_new(cx, EX_FILTER, t->off);
-    if (!e) {
-        expr_free(target);
-        return NULL;
-    }
-    e->op = id;
-    e->a = target;
-    cx->pos++;
     if ((accept_op(cx, "(") && !parse_call_args(cx, e)) ||
-        !check_args(cx, e, &FILTER_SIGS[id], "filter", FILTER_NAMES[id], t->off)) {
+        !check_args(cx, e, &FILTER_SIGS[e->op], "filter", FILTER_NAMES[e->op], off)) {
         expr_free(e);
         return NULL;
     }
@@ -1135,27 +1144,11 @@ static tx_expr_t *parse_filter(cx_t *cx, tx_expr_t *target)
 static tx_expr_t *parse_test(cx_t *cx, tx_expr_t *target)
 {
     bool negate = accept_name(cx, "not");
-    const tk_t *t = cur(cx);
-    if (t->kind != TK_NAME) {
-        expr_free(target);
-        return fail_tok(cx, "a test name");
-    }
-    int id = lookup_test(cx, t);
-    if (id < 0) {
-        errorf_at(&cx->pc, cx->err, t->off, "unknown or unsupported test '%.*s'", (int)t->len,
-                  cx->pc.src + t->off);
-        expr_free(target);
+    size_t off = 0;
+    tx_expr_t *e = parse_op_name(cx, target, EX_TEST, &off);
+    if (!e)
         return NULL;
-    }
-    tx_expr_t *e = expr_new(cx, EX_TEST, t->off);
-    if (!e) {
-        expr_free(target);
-        return NULL;
-    }
-    e->op = id;
     e->negate = negate;
-    e->a = target;
-    cx->pos++;
     const tk_t *n = cur(cx);
     if (accept_op(cx, "(")) {
         if (!parse_call_args(cx, e)) {
@@ -1177,7 +1170,7 @@ static tx_expr_t *parse_test(cx_t *cx, tx_expr_t *target)
             return NULL;
         }
     }
-    if (!check_args(cx, e, &TEST_SIGS[id], "test", TEST_NAMES[id], t->off)) {
+    if (!check_args(cx, e, &TEST_SIGS[e->op], "test", TEST_NAMES[e->op], off)) {
         expr_free(e);
         return NULL;
     }

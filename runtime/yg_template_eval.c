@@ -393,6 +393,16 @@ static const char *const METHOD_LABELS[M__COUNT] = {
     "keys", "values", "items", "get", "upper", "lower", "strip", "lstrip", "rstrip", "split",
     "startswith", "endswith", "replace", "title", "capitalize", "join"};
 
+/* Append s (malloc'd text; NULL = out of memory) to b and free it. */
+static bool put_owned(rc_t *rc, tx_sbuf_t *b, char *s)
+{
+    if (!s)
+        return oom(rc);
+    bool ok = yg_tx_sbuf_append(b, s, strlen(s));
+    free(s);
+    return ok;
+}
+
 /* Append Python str(r) to b. */
 static bool put_text(rc_t *rc, tx_sbuf_t *b, const rv_t *r)
 {
@@ -406,12 +416,7 @@ static bool put_text(rc_t *rc, tx_sbuf_t *b, const rv_t *r)
     }
     if (yg_value_type(r->v) == YG_STR)
         return yg_tx_sbuf_append(b, yg_value_str(r->v), yg_value_strlen(r->v));
-    char *s = yg_pytext_str(r->v);
-    if (!s)
-        return oom(rc);
-    bool ok = yg_tx_sbuf_append(b, s, strlen(s));
-    free(s);
-    return ok;
+    return put_owned(rc, b, yg_pytext_str(r->v));
 }
 
 /* str(r) as a new string value. */
@@ -771,17 +776,25 @@ static int method_for_attr(yg_type_t t, const char *name)
     return -1;
 }
 
+/* Evaluate e->a, the object of an access (attribute, item, slice,
+ * method): an undefined one is an error.  False with *obj released. */
+static bool eval_object(rc_t *rc, const tx_expr_t *e, rv_t *obj)
+{
+    if (!eval(rc, e->a, obj))
+        return false;
+    if (obj->kind != RV_UNDEF)
+        return true;
+    fail_undefined(rc, e, obj);
+    rv_release(obj);
+    return false;
+}
+
 /* a.name: a map key first (structured results are maps), then a method. */
 static bool eval_attr(rc_t *rc, const tx_expr_t *e, rv_t *out)
 {
     rv_t obj;
-    if (!eval(rc, e->a, &obj))
+    if (!eval_object(rc, e, &obj))
         return false;
-    if (obj.kind == RV_UNDEF) {
-        bool ok = fail_undefined(rc, e, &obj);
-        rv_release(&obj);
-        return ok;
-    }
     if (obj.kind == RV_VAL) {
         const yg_value_t *v = yg_map_get(obj.v, e->name);
         if (v) {
@@ -802,13 +815,8 @@ static bool eval_attr(rc_t *rc, const tx_expr_t *e, rv_t *out)
 static bool eval_item(rc_t *rc, const tx_expr_t *e, rv_t *out)
 {
     rv_t obj, key;
-    if (!eval(rc, e->a, &obj))
+    if (!eval_object(rc, e, &obj))
         return false;
-    if (obj.kind == RV_UNDEF) {
-        bool ok = fail_undefined(rc, e, &obj);
-        rv_release(&obj);
-        return ok;
-    }
     if (!eval(rc, e->b, &key)) {
         rv_release(&obj);
         return false;
@@ -910,13 +918,11 @@ static bool slice_bound(rc_t *rc, const tx_expr_t *e, const tx_expr_t *b, bool *
 static bool eval_slice(rc_t *rc, const tx_expr_t *e, rv_t *out)
 {
     rv_t obj;
-    if (!eval(rc, e->a, &obj))
+    if (!eval_object(rc, e, &obj))
         return false;
     bool hs, he, hp, ok = true;
     int64_t s, en, step;
-    if (obj.kind == RV_UNDEF) {
-        ok = fail_undefined(rc, e, &obj);
-    } else if (obj.kind != RV_VAL ||
+    if (obj.kind != RV_VAL ||
                (yg_value_type(obj.v) != YG_STR && yg_value_type(obj.v) != YG_LIST)) {
         ok = fail(rc, e, "'%s' object is not subscriptable", rv_type(&obj));
     } else if (slice_bound(rc, e, e->b, &hs, &s) && slice_bound(rc, e, e->c, &he, &en) &&
@@ -969,14 +975,10 @@ static bool eval_slice(rc_t *rc, const tx_expr_t *e, rv_t *out)
 static bool eval_method(rc_t *rc, const tx_expr_t *e, rv_t *out)
 {
     rv_t obj;
-    if (!eval(rc, e->a, &obj))
+    if (!eval_object(rc, e, &obj))
         return false;
     bool ok = true;
     yg_type_t t = obj.kind == RV_VAL ? yg_value_type(obj.v) : YG_NULL;
-    if (obj.kind == RV_UNDEF) {
-        ok = fail_undefined(rc, e, &obj);
-        goto done;
-    }
     if (obj.kind != RV_VAL || method_for_attr(t, METHOD_LABELS[e->op]) != e->op) {
         ok = fail(rc, e, "'%s object' has no attribute '%s'", rv_type(&obj),
                   METHOD_LABELS[e->op]);
@@ -1677,12 +1679,7 @@ static bool json_put(rc_t *rc, const tx_expr_t *e, tx_sbuf_t *b, const yg_value_
             const char *s = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
             return yg_tx_sbuf_append(b, s, strlen(s));
         }
-        char *s = yg_pytext_repr(v);
-        if (!s)
-            return oom(rc);
-        bool ok = yg_tx_sbuf_append(b, s, strlen(s));
-        free(s);
-        return ok;
+        return put_owned(rc, b, yg_pytext_repr(v));
     }
     case YG_STR: {
         const char *s = yg_value_str(v);
