@@ -13,35 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "testutil.h"
-#include "yamlgraph/yamlgraph.h"
+#include "testutil_rt.h"
 #include "yamlgraph/yg_native.h"
 
 #define WAIT_MS 20000
 
 /* ---- harness ------------------------------------------------------------------ */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static yg_value_t *J(const char *json)
-{
-    yg_error_t err = {0};
-    yg_value_t *v = yg_json_decode(json, strlen(json), NULL, &err);
-    ck_assert_msg(v != NULL, "bad test JSON %s: %s", json, err.message);
-    return v;
-}
-
-static char *tmp_file(const char *name, const char *text)
-{
-    const char *p = testutil_write_temp(name, text);
-    ck_assert_ptr_nonnull(p);
-    return strdup(p);
-}
 
 /* A runtime on the mock provider (mock_yaml NULL = built-in defaults). */
 static yg_runtime_t *start_rt(const char *mock_yaml, const char *checkpointer, int step_limit,
@@ -49,18 +26,10 @@ static yg_runtime_t *start_rt(const char *mock_yaml, const char *checkpointer, i
 {
     yg_runtime_opts_t o;
     yg_runtime_opts_init(&o);
-    o.provider = "mock";
-    o.log_level = YG_LOG_ERROR;
     o.checkpointer = checkpointer;
     o.step_limit = step_limit;
     o.max_map_items = max_map_items;
-    char *mock = mock_yaml ? tmp_file("mock.yaml", mock_yaml) : NULL;
-    o.mock_file = mock;
-    yg_error_t err = {0};
-    yg_runtime_t *rt = yg_runtime_new(&o, &err);
-    free(mock);
-    ck_assert_msg(rt != NULL, "runtime: %s", err.message);
-    return rt;
+    return tu_mock_runtime(mock_yaml, &o);
 }
 
 static yg_runtime_t *start(const char *mock_yaml)
@@ -68,128 +37,16 @@ static yg_runtime_t *start(const char *mock_yaml)
     return start_rt(mock_yaml, NULL, 0, 0);
 }
 
-static yg_graph_t *load(yg_runtime_t *rt, const char *name, const char *yaml)
-{
-    char *path = tmp_file(name, yaml);
-    yg_graph_t *g = NULL;
-    yg_error_t err = {0};
-    int rc = yg_runtime_load_graph(rt, path, &g, &err);
-    ck_assert_msg(rc == YG_OK, "load %s: %s:%d:%d: %s", name, err.file, err.line, err.column,
-                  err.message);
-    free(path);
-    return g;
-}
-
-typedef struct outcome {
-    bool done;
-    yg_result_t r;       /* owned copy */
-    yg_value_t *path;    /* node of every node_end event, in order */
-    yg_value_t *updates; /* {node: update} of the last node_end of each node */
-} outcome_t;
-
-static void on_event(const yg_event_t *ev, void *arg)
-{
-    outcome_t *o = arg;
-    if (strcmp(ev->kind, "node_end") != 0)
-        return;
-    const yg_value_t *node = yg_map_get(ev->data, "node");
-    yg_list_append(o->path, yg_value_ref((yg_value_t *)node));
-    const yg_value_t *update = yg_map_get(ev->data, "update");
-    if (update && yg_value_str(node))
-        yg_map_set(o->updates, yg_value_str(node), yg_value_copy(update));
-}
-
-static void on_done(const yg_result_t *r, void *arg)
-{
-    outcome_t *o = arg;
-    o->r = *r;
-    o->r.state = yg_value_ref(r->state);
-    o->r.interrupts = r->interrupts ? yg_value_ref(r->interrupts) : yg_list_new();
-    o->r.snapshot = yg_value_ref(r->snapshot);
-    o->r.history = yg_value_ref(r->history);
-    o->done = true;
-}
-
-static void outcome_init(outcome_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->path = yg_list_new();
-    o->updates = yg_map_new();
-}
-
-static void outcome_release(outcome_t *o)
-{
-    yg_result_release(&o->r);
-    yg_value_destroy(&o->path);
-    yg_value_destroy(&o->updates);
-}
-
-static void wait_outcome(yg_client_t *c, outcome_t *o)
-{
-    int64_t deadline = now_ms() + WAIT_MS;
-    while (!o->done && now_ms() < deadline)
-        ck_assert_int_ge(yg_client_wait(c, 100), 0);
-    ck_assert_msg(o->done, "run did not finish in time");
-}
-
-static void run(yg_client_t *c, yg_graph_t *g, const char *input_json, const char *thread,
-                int step_limit, outcome_t *o)
-{
-    outcome_init(o);
-    yg_value_t *input = input_json ? J(input_json) : NULL;
-    yg_run_opts_t opts = {.thread_id = thread, .step_limit = step_limit};
-    int64_t req = yg_stream_graph_async(c, g, input, &opts, on_event, o, on_done, o);
-    yg_value_destroy(&input);
-    ck_assert_int_gt(req, 0);
-    wait_outcome(c, o);
-}
-
-static void resume(yg_client_t *c, yg_graph_t *g, const char *value_json, const char *thread,
-                   outcome_t *o)
-{
-    outcome_init(o);
-    yg_value_t *value = J(value_json);
-    yg_run_opts_t opts = {.thread_id = thread};
-    int64_t req = yg_stream_resume_async(c, g, value, &opts, on_event, o, on_done, o);
-    yg_value_destroy(&value);
-    ck_assert_int_gt(req, 0);
-    wait_outcome(c, o);
-}
-
-static void assert_json(const yg_value_t *v, const char *expected)
-{
-    yg_value_t *e = J(expected);
-    char *got = yg_json_encode(v, false, NULL);
-    ck_assert_msg(yg_value_equal(v, e), "got %s, expected %s", got ? got : "(null)", expected);
-    free(got);
-    yg_value_destroy(&e);
-}
-
-static void assert_status(const outcome_t *o, yg_run_status_t want)
-{
-    ck_assert_msg(o->r.status == want, "status %s (%s), expected %s",
-                  yg_run_status_name(o->r.status), o->r.error.message, yg_run_status_name(want));
-}
-
-static const yg_value_t *S(const outcome_t *o, const char *key)
+static const yg_value_t *S(const tu_outcome_t *o, const char *key)
 {
     return yg_map_get(o->r.state, key);
 }
 
-static const char *Sstr(const outcome_t *o, const char *key)
+static const char *Sstr(const tu_outcome_t *o, const char *key)
 {
     const char *s = yg_value_str(S(o, key));
     ck_assert_msg(s != NULL, "state key %s is not a string", key);
     return s;
-}
-
-static size_t count_in_path(const outcome_t *o, const char *node)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < yg_list_size(o->path); i++)
-        if (strcmp(yg_value_str(yg_list_get(o->path, i)), node) == 0)
-            n++;
-    return n;
 }
 
 /* ---- conditions (items 9-11) ------------------------------------------------------ */
@@ -197,7 +54,7 @@ static size_t count_in_path(const outcome_t *o, const char *node)
 START_TEST(item09_10_condition_groups_end_to_end)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "i9.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "i9.yaml",
                          "name: i9\n"
                          "state: {score: float, picked: str}\n"
                          "nodes:\n"
@@ -208,7 +65,7 @@ START_TEST(item09_10_condition_groups_end_to_end)
                          "  - {from: START, to: set}\n"
                          "  - {from: set, to: a, condition: 'score < 0.5'}\n"
                          "  - {from: set, to: b, condition: 'score > 0.9'}\n");
-    yg_graph_t *g10 = load(rt, "i10.yaml",
+    yg_graph_t *g10 = tu_load_graph(rt, "i10.yaml",
                            "name: i10\n"
                            "state: {score: float, picked: str}\n"
                            "nodes:\n"
@@ -218,28 +75,28 @@ START_TEST(item09_10_condition_groups_end_to_end)
                            "  - {from: START, to: set}\n"
                            "  - {from: set, to: continue, condition: 'score < 0.8'}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
+    tu_outcome_t o;
     /* item 9: no condition true -> END */
-    run(c, g, "{\"score\": 0.7}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(o.path, "[\"set\"]");
+    tu_run(c, g, "{\"score\": 0.7}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(o.path, "[\"set\"]");
     ck_assert(!yg_map_has(o.r.state, "picked"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* the same group still routes when a condition holds */
-    run(c, g, "{\"score\": 0.95}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"score\": 0.95}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "picked"), "b");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* item 10: _loop_limit_reached -> END although score < 0.8 holds */
-    run(c, g10, "{\"_loop_limit_reached\": true, \"score\": 0.5}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(o.path, "[\"set\"]");
+    tu_run(c, g10, "{\"_loop_limit_reached\": true, \"score\": 0.5}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(o.path, "[\"set\"]");
     ck_assert(!yg_map_has(o.r.state, "picked"));
-    outcome_release(&o);
-    run(c, g10, "{\"score\": 0.5}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_release(&o);
+    tu_run(c, g10, "{\"score\": 0.5}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "picked"), "continue");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -250,7 +107,7 @@ END_TEST
 START_TEST(item11_broken_condition_in_group_rejected_at_load)
 {
     yg_runtime_t *rt = start(NULL);
-    char *path = tmp_file("i11.yaml", "name: i11\n"
+    char *path = tu_temp_path("i11.yaml", "name: i11\n"
                                       "state: {score: float}\n"
                                       "nodes:\n"
                                       "  set: {type: passthrough}\n"
@@ -282,7 +139,7 @@ START_TEST(item13_14_router_routes_end_to_end)
                         "user: '{message}'\n"
                         "schema:\n  name: Tone\n  fields:\n    tone: {type: str}\n");
     yg_runtime_t *rt = start("classify:\n  - {tone: positive}\n  - {tone: confused}\n");
-    yg_graph_t *g = load(rt, "i13/graph.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "i13/graph.yaml",
                          "name: i13\n"
                          "prompts_relative: true\n"
                          "state: {message: str, classification: any, picked: str}\n"
@@ -301,21 +158,21 @@ START_TEST(item13_14_router_routes_end_to_end)
                          "  - {from: router, to: [respond_positive, respond_negative, "
                          "respond_neutral], type: conditional}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"message\": \"great!\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"message\": \"great!\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "_route"), "respond_positive");
-    assert_json(S(&o, "classification"), "{\"tone\": \"positive\"}");
+    tu_assert_json(S(&o, "classification"), "{\"tone\": \"positive\"}");
     ck_assert_str_eq(Sstr(&o, "picked"), "positive");
-    assert_json(o.path, "[\"router\", \"respond_positive\"]");
-    outcome_release(&o);
+    tu_assert_json(o.path, "[\"router\", \"respond_positive\"]");
+    tu_outcome_release(&o);
     /* item 14: an unknown label takes default_route */
-    run(c, g, "{\"message\": \"hmm\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"message\": \"hmm\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "_route"), "respond_neutral");
-    assert_json(S(&o, "classification"), "{\"tone\": \"confused\"}");
+    tu_assert_json(S(&o, "classification"), "{\"tone\": \"confused\"}");
     ck_assert_str_eq(Sstr(&o, "picked"), "neutral");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -326,7 +183,7 @@ START_TEST(item24_model_failure_record_or_abort)
     testutil_write_temp("i24/gen.yaml", "user: 'Write about {topic}'\n");
     yg_runtime_t *rt =
         start("gen:\n  - {error: {status: 500, message: server exploded}}\n");
-    yg_graph_t *g = load(rt, "i24/plain.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "i24/plain.yaml",
                          "name: i24\n"
                          "prompts_relative: true\n"
                          "state: {topic: str, out: str, after: str}\n"
@@ -336,7 +193,7 @@ START_TEST(item24_model_failure_record_or_abort)
                          "edges:\n"
                          "  - {from: START, to: gen}\n"
                          "  - {from: gen, to: after}\n");
-    yg_graph_t *gf = load(rt, "i24/fail.yaml",
+    yg_graph_t *gf = tu_load_graph(rt, "i24/fail.yaml",
                           "name: i24f\n"
                           "prompts_relative: true\n"
                           "state: {topic: str, out: str, after: str}\n"
@@ -347,10 +204,10 @@ START_TEST(item24_model_failure_record_or_abort)
                           "  - {from: START, to: gen}\n"
                           "  - {from: gen, to: after}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
+    tu_outcome_t o;
     /* no on_error: one error record, the run goes on */
-    run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     const yg_value_t *errors = S(&o, "errors");
     ck_assert_uint_eq(yg_list_size(errors), 1);
     const yg_value_t *rec = yg_list_get(errors, 0);
@@ -359,13 +216,13 @@ START_TEST(item24_model_failure_record_or_abort)
     ck_assert_ptr_nonnull(strstr(yg_value_str(yg_map_get(rec, "message")), "server exploded"));
     ck_assert(!yg_map_has(o.r.state, "out") || yg_value_is_null(S(&o, "out")));
     ck_assert_str_eq(Sstr(&o, "after"), "ran");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* on_error: fail: the run aborts with the model's message */
-    run(c, gf, "{\"topic\": \"t\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_run(c, gf, "{\"topic\": \"t\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_msg(strstr(o.r.error.message, "server exploded") != NULL, "%s", o.r.error.message);
-    ck_assert_uint_eq(count_in_path(&o, "after"), 0);
-    outcome_release(&o);
+    ck_assert_uint_eq(tu_count_in_path(&o, "after"), 0);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -376,7 +233,7 @@ END_TEST
 START_TEST(item35_passthrough_without_output)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "i35.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "i35.yaml",
                          "name: i35\n"
                          "state: {x: int}\n"
                          "nodes:\n"
@@ -386,13 +243,13 @@ START_TEST(item35_passthrough_without_output)
                          "  - {from: START, to: missing}\n"
                          "  - {from: missing, to: empty}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"x\": 1}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(yg_map_get(o.updates, "missing"), "{\"current_step\": \"missing\"}");
-    assert_json(yg_map_get(o.updates, "empty"), "{\"current_step\": \"empty\"}");
+    tu_outcome_t o;
+    tu_run(c, g, "{\"x\": 1}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(yg_map_get(o.updates, "missing"), "{\"current_step\": \"missing\"}");
+    tu_assert_json(yg_map_get(o.updates, "empty"), "{\"current_step\": \"empty\"}");
     ck_assert_int_eq(yg_value_int(S(&o, "x")), 1);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -401,7 +258,7 @@ END_TEST
 START_TEST(item37_map_item_payloads)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "i37.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "i37.yaml",
                          "name: i37\n"
                          "state: {items: any, results: list}\n"
                          "nodes:\n"
@@ -415,24 +272,24 @@ START_TEST(item37_map_item_payloads)
                          "  - {from: START, to: fan}\n"
                          "  - {from: fan, to: END}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"items\": [\"a\", \"b\", \"c\"]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"items\": [\"a\", \"b\", \"c\"]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     /* one task per item, each with item=<x>, _map_index=<i> */
-    assert_json(S(&o, "results"), "[{\"_map_index\": 0, \"value\": \"a\"},"
+    tu_assert_json(S(&o, "results"), "[{\"_map_index\": 0, \"value\": \"a\"},"
                                   " {\"_map_index\": 1, \"value\": \"b\"},"
                                   " {\"_map_index\": 2, \"value\": \"c\"}]");
-    ck_assert_uint_eq(count_in_path(&o, "fan"), 3);
-    outcome_release(&o);
-    run(c, g, "{\"items\": []}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    ck_assert_uint_eq(tu_count_in_path(&o, "fan"), 3);
+    tu_outcome_release(&o);
+    tu_run(c, g, "{\"items\": []}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_uint_eq(yg_list_size(o.path), 0);
-    outcome_release(&o);
-    run(c, g, "{\"items\": \"abc\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_outcome_release(&o);
+    tu_run(c, g, "{\"items\": \"abc\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_msg(strstr(o.r.error.message, "must resolve to list") != NULL, "%s",
                   o.r.error.message);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -477,7 +334,7 @@ START_TEST(item44_tool_call_envelopes)
     ck_assert_int_eq(yg_native_register("conf", "raise", fn_raise, NULL), YG_OK);
     ck_assert_int_eq(yg_native_register("conf", "ping", fn_ping, NULL), YG_OK);
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "i44.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "i44.yaml",
                          "name: i44\n"
                          "state: {task: any, result: any}\n"
                          "tools:\n"
@@ -504,24 +361,24 @@ START_TEST(item44_tool_call_envelopes)
          " \"error\": null}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        outcome_t o;
-        run(c, g, cases[i].input, NULL, 0, &o);
-        assert_status(&o, YG_RUN_COMPLETED);
-        assert_json(S(&o, "result"), cases[i].expected);
+        tu_outcome_t o;
+        tu_run(c, g, cases[i].input, NULL, 0, &o);
+        tu_assert_status(&o, YG_RUN_COMPLETED);
+        tu_assert_json(S(&o, "result"), cases[i].expected);
         ck_assert_str_eq(Sstr(&o, "current_step"), "call");
-        outcome_release(&o);
+        tu_outcome_release(&o);
     }
     /* a raising tool: success false, its message, task_id kept */
-    outcome_t o;
-    run(c, g, "{\"task\": {\"id\": 45, \"tool\": \"raise\", \"args\": {}}}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"task\": {\"id\": 45, \"tool\": \"raise\", \"args\": {}}}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     const yg_value_t *env = S(&o, "result");
     ck_assert_int_eq(yg_value_int(yg_map_get(env, "task_id")), 45);
     ck_assert(!yg_value_bool(yg_map_get(env, "success")));
     ck_assert(yg_value_is_null(yg_map_get(env, "result")));
     ck_assert_msg(strstr(yg_value_str(yg_map_get(env, "error")), "disk on fire") != NULL, "%s",
                   yg_value_str(yg_map_get(env, "error")));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -548,7 +405,7 @@ START_TEST(item49_subgraph_three_model_calls)
     yg_runtime_t *rt = start("prepare: prepared text\n"
                              "summarize: child summary\n"
                              "finalize: final text\n");
-    yg_graph_t *g = load(rt, "i49/parent.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "i49/parent.yaml",
                          "name: parent\n"
                          "prompts_relative: true\n"
                          "prompts_dir: prompts\n"
@@ -567,9 +424,9 @@ START_TEST(item49_subgraph_three_model_calls)
                          "  - {from: prepare, to: process}\n"
                          "  - {from: process, to: finalize}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"raw\": \"r\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"raw\": \"r\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     /* three model calls: one per llm node, each result where it belongs */
     ck_assert_str_eq(Sstr(&o, "prepared"), "prepared text");
     ck_assert_str_eq(Sstr(&o, "processed"), "child summary");
@@ -577,11 +434,11 @@ START_TEST(item49_subgraph_three_model_calls)
     /* the child saw input_text = the parent's prepared */
     ck_assert_str_eq(Sstr(&o, "child_saw"), "prepared text");
     ck_assert(!yg_map_has(o.r.state, "errors") || yg_list_size(S(&o, "errors")) == 0);
-    ck_assert_uint_eq(count_in_path(&o, "summarize"), 1);
+    ck_assert_uint_eq(tu_count_in_path(&o, "summarize"), 1);
     /* the child's keys do not leak into the parent */
     ck_assert(!yg_map_has(o.r.state, "output_text"));
     ck_assert(!yg_map_has(o.r.state, "input_text"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -593,7 +450,7 @@ END_TEST
 START_TEST(compat_map_to_map_edge)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "m2m.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "m2m.yaml",
                          "name: m2m\n"
                          "state: {items: any, first: list, second: list}\n"
                          "nodes:\n"
@@ -614,18 +471,18 @@ START_TEST(compat_map_to_map_edge)
                          "  - {from: one, to: two}\n"
                          "  - {from: two, to: END}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(S(&o, "first"), "[{\"_map_index\": 0, \"value\": 10},"
+    tu_outcome_t o;
+    tu_run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(S(&o, "first"), "[{\"_map_index\": 0, \"value\": 10},"
                                 " {\"_map_index\": 1, \"value\": 20},"
                                 " {\"_map_index\": 2, \"value\": 30}]");
     /* one fan-out of three items over the collected list (not 3 x 3) */
-    assert_json(S(&o, "second"), "[{\"_map_index\": 0, \"value\": 10},"
+    tu_assert_json(S(&o, "second"), "[{\"_map_index\": 0, \"value\": 10},"
                                  " {\"_map_index\": 1, \"value\": 20},"
                                  " {\"_map_index\": 2, \"value\": 30}]");
-    assert_json(o.path, "[\"one\", \"one\", \"one\", \"two\", \"two\", \"two\"]");
-    outcome_release(&o);
+    tu_assert_json(o.path, "[\"one\", \"one\", \"one\", \"two\", \"two\", \"two\"]");
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -639,7 +496,7 @@ START_TEST(compat_interrupt_payload_reused_on_resume)
 {
     testutil_write_temp("ip/ask.yaml", "user: 'Ask about {topic}'\n");
     yg_runtime_t *rt = start("ask:\n  - first question\n  - second question\n");
-    yg_graph_t *g = load(rt, "ip/graph.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "ip/graph.yaml",
                          "name: ip\n"
                          "prompts_relative: true\n"
                          "checkpointer: {type: memory}\n"
@@ -650,19 +507,19 @@ START_TEST(compat_interrupt_payload_reused_on_resume)
                          "edges:\n"
                          "  - {from: START, to: ask}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"topic\": \"cats\"}", "ip-1", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"topic\": \"cats\"}", "ip-1", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
     ck_assert_uint_eq(yg_list_size(o.r.interrupts), 1);
     ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(o.r.interrupts, 0), "value")),
                      "first question");
-    outcome_release(&o);
-    resume(c, g, "\"yes\"", "ip-1", &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_release(&o);
+    tu_resume(c, g, "\"yes\"", "ip-1", &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     /* a second model call would have produced "second question" */
     ck_assert_str_eq(Sstr(&o, "question"), "first question");
     ck_assert_str_eq(Sstr(&o, "answer"), "yes");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -672,7 +529,7 @@ END_TEST
 START_TEST(compat_interrupt_id_format)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "ids.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "ids.yaml",
                          "name: ids\n"
                          "checkpointer: {type: memory}\n"
                          "state: {a1: str, a2: str, x: str}\n"
@@ -685,9 +542,9 @@ START_TEST(compat_interrupt_id_format)
                          "  - {from: pre, to: one}\n"
                          "  - {from: pre, to: two}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{}", "ids-1", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_t o;
+    tu_run(c, g, "{}", "ids-1", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
     ck_assert_uint_eq(yg_list_size(o.r.interrupts), 2);
     int64_t step = o.r.step + 1; /* the step that paused */
     for (size_t i = 0; i < 2; i++) {
@@ -698,7 +555,7 @@ START_TEST(compat_interrupt_id_format)
                  strcmp(node, "one") == 0 ? (size_t)0 : (size_t)1);
         ck_assert_str_eq(yg_value_str(yg_map_get(in, "id")), want);
     }
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -718,9 +575,9 @@ START_TEST(compat_step_limit_precedence)
     char yaml[512];
     yg_runtime_t *rt = start_rt(NULL, NULL, 4, 0);
     snprintf(yaml, sizeof yaml, "name: lim7\nconfig: {recursion_limit: 7}\n%s", body);
-    yg_graph_t *g7 = load(rt, "lim7.yaml", yaml);
+    yg_graph_t *g7 = tu_load_graph(rt, "lim7.yaml", yaml);
     snprintf(yaml, sizeof yaml, "name: lim\n%s", body);
-    yg_graph_t *g = load(rt, "lim.yaml", yaml);
+    yg_graph_t *g = tu_load_graph(rt, "lim.yaml", yaml);
     yg_client_t *c = yg_client_new(rt);
     struct {
         yg_graph_t *g;
@@ -728,13 +585,13 @@ START_TEST(compat_step_limit_precedence)
         size_t steps;
     } cases[] = {{g7, 3, 3}, {g7, 0, 7}, {g, 0, 4}, {g, 9, 9}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        outcome_t o;
-        run(c, cases[i].g, "{}", NULL, cases[i].opt, &o);
-        assert_status(&o, YG_RUN_ERROR);
+        tu_outcome_t o;
+        tu_run(c, cases[i].g, "{}", NULL, cases[i].opt, &o);
+        tu_assert_status(&o, YG_RUN_ERROR);
         ck_assert_int_eq(o.r.error.code, YG_ESTEPLIMIT);
         ck_assert_msg(yg_list_size(o.path) == cases[i].steps, "case %zu: %zu steps", i,
                       yg_list_size(o.path));
-        outcome_release(&o);
+        tu_outcome_release(&o);
     }
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
@@ -757,34 +614,34 @@ START_TEST(compat_map_fanout_caps)
                                "edges:\n"
                                "  - {from: START, to: fan}\n";
     yg_runtime_t *rt = start_rt(NULL, NULL, 0, 2);
-    yg_graph_t *g = load(rt, "caps.yaml", graph);
+    yg_graph_t *g = tu_load_graph(rt, "caps.yaml", graph);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
+    tu_outcome_t o;
     /* within both caps */
-    run(c, g, "{\"items\": [1, 2]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"items\": [1, 2]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_uint_eq(yg_list_size(S(&o, "out")), 2);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* above the runtime cap (2), below max_items (3) */
-    run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_ELIMIT);
     ck_assert_uint_eq(yg_list_size(o.path), 0);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 
     rt = start(NULL);
-    g = load(rt, "caps.yaml", graph);
+    g = tu_load_graph(rt, "caps.yaml", graph);
     c = yg_client_new(rt);
-    run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    outcome_release(&o);
+    tu_run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_release(&o);
     /* above the node's max_items */
-    run(c, g, "{\"items\": [1, 2, 3, 4]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_run(c, g, "{\"items\": [1, 2, 3, 4]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_ELIMIT);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -797,7 +654,7 @@ START_TEST(compat_run_error_keeps_successful_writes)
     testutil_write_temp("pw/flaky.yaml", "user: 'go {x}'\n");
     yg_runtime_t *rt = start("flaky:\n  - {error: {status: 500, message: transient}}\n"
                              "  - recovered\n");
-    yg_graph_t *g = load(rt, "pw/graph.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "pw/graph.yaml",
                          "name: pw\n"
                          "prompts_relative: true\n"
                          "checkpointer: {type: memory}\n"
@@ -809,19 +666,19 @@ START_TEST(compat_run_error_keeps_successful_writes)
                          "  - {from: START, to: steady}\n"
                          "  - {from: START, to: flaky}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"x\": \"now\", \"steady\": 0}", "pw-1", 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"x\": \"now\", \"steady\": 0}", "pw-1", 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_msg(strstr(o.r.error.message, "transient") != NULL, "%s", o.r.error.message);
-    outcome_release(&o);
-    resume(c, g, "null", "pw-1", &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_release(&o);
+    tu_resume(c, g, "null", "pw-1", &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     /* steady ran once in all (its write was kept), flaky ran again */
     ck_assert_int_eq(yg_value_int(S(&o, "steady")), 1);
     ck_assert_str_eq(Sstr(&o, "flaky_out"), "recovered");
-    ck_assert_uint_eq(count_in_path(&o, "steady"), 0);
-    ck_assert_uint_eq(count_in_path(&o, "flaky"), 1);
-    outcome_release(&o);
+    ck_assert_uint_eq(tu_count_in_path(&o, "steady"), 0);
+    ck_assert_uint_eq(tu_count_in_path(&o, "flaky"), 1);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -846,8 +703,8 @@ START_TEST(compat_checkpointer_types)
     snprintf(yaml, sizeof yaml, "name: cks\ncheckpointer: {type: sqlite, path: '%s'}\n%s", db,
              body);
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "ck/sqlite.yaml", yaml);
-    yg_graph_t *gr = load(rt, "ck/redis.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "ck/sqlite.yaml", yaml);
+    yg_graph_t *gr = tu_load_graph(rt, "ck/redis.yaml",
                           "name: ckr\n"
                           "checkpointer: {type: redis, url: '${YG_TEST_NEVER_SET_REDIS_URL}'}\n"
                           "state: {answer: str}\n"
@@ -855,7 +712,7 @@ START_TEST(compat_checkpointer_types)
                           "  ask: {type: interrupt, message: q, resume_key: answer}\n"
                           "edges:\n"
                           "  - {from: START, to: ask}\n");
-    yg_graph_t *gdead = load(rt, "ck/redis-dead.yaml",
+    yg_graph_t *gdead = tu_load_graph(rt, "ck/redis-dead.yaml",
                              "name: ckd\n"
                              "checkpointer: {type: redis, url: 'redis://127.0.0.1:1/0'}\n"
                              "state: {answer: str}\n"
@@ -864,27 +721,27 @@ START_TEST(compat_checkpointer_types)
                              "edges:\n"
                              "  - {from: START, to: ask}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{}", "s-1", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
-    outcome_release(&o);
-    resume(c, g, "\"forty-two\"", "s-1", &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    outcome_release(&o);
+    tu_outcome_t o;
+    tu_run(c, g, "{}", "s-1", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_release(&o);
+    tu_resume(c, g, "\"forty-two\"", "s-1", &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_release(&o);
     /* a redis url is used: nothing listens there, so the run fails */
-    run(c, gdead, "{}", "d-1", 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_run(c, gdead, "{}", "d-1", 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_msg(strstr(o.r.error.message, "cannot connect to redis"), "%s",
                   o.r.error.message);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* an unexpanded url falls back to memory: pause and resume in-process */
-    run(c, gr, "{}", "r-1", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
-    outcome_release(&o);
-    resume(c, gr, "\"seven\"", "r-1", &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, gr, "{}", "r-1", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_release(&o);
+    tu_resume(c, gr, "\"seven\"", "r-1", &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "answer"), "seven");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 
@@ -897,7 +754,7 @@ START_TEST(compat_checkpointer_types)
     ck_assert(len < 16 || memcmp(bytes, "SQLite format 3", 15) != 0);
     free(bytes);
     rt = start(NULL);
-    g = load(rt, "ck/sqlite.yaml", yaml);
+    g = tu_load_graph(rt, "ck/sqlite.yaml", yaml);
     c = yg_client_new(rt);
     yg_result_t st;
     ck_assert_int_eq(yg_get_state(c, g, "s-1", WAIT_MS, &st), YG_OK);
@@ -915,7 +772,7 @@ START_TEST(compat_checkpointer_types)
                       sizeof sqlite_header - 1);
     fclose(f);
     rt = start(NULL);
-    char *path = tmp_file("ck/sqlite.yaml", yaml);
+    char *path = tu_temp_path("ck/sqlite.yaml", yaml);
     yg_error_t err = {0};
     g = NULL;
     ck_assert_int_ne(yg_runtime_load_graph(rt, path, &g, &err), YG_OK);
@@ -935,7 +792,7 @@ END_TEST
 START_TEST(compat_append_key_non_list_write)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "app.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "app.yaml",
                          "name: app\n"
                          "nodes:\n"
                          "  note: {type: passthrough, output: {messages: hello}}\n"
@@ -944,11 +801,11 @@ START_TEST(compat_append_key_non_list_write)
                          "  - {from: START, to: note}\n"
                          "  - {from: note, to: more}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"messages\": [\"m0\"]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(S(&o, "messages"), "[\"m0\", \"hello\", \"{state.current_step}\"]");
-    outcome_release(&o);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"messages\": [\"m0\"]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(S(&o, "messages"), "[\"m0\", \"hello\", \"{state.current_step}\"]");
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -959,7 +816,7 @@ START_TEST(compat_loop_counts_merge_across_parallel_tasks)
 {
     testutil_write_temp("lc/p.yaml", "user: 'go {x}'\n");
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "lc/graph.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "lc/graph.yaml",
                          "name: lc\n"
                          "prompts_relative: true\n"
                          "state: {x: str, l: str, r: str}\n"
@@ -970,13 +827,13 @@ START_TEST(compat_loop_counts_merge_across_parallel_tasks)
                          "  - {from: START, to: left}\n"
                          "  - {from: START, to: right}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"x\": \"now\", \"_loop_counts\": {\"left\": 4, \"other\": 1}}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(S(&o, "_loop_counts"), "{\"left\": 5, \"other\": 1, \"right\": 1}");
+    tu_outcome_t o;
+    tu_run(c, g, "{\"x\": \"now\", \"_loop_counts\": {\"left\": 4, \"other\": 1}}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(S(&o, "_loop_counts"), "{\"left\": 5, \"other\": 1, \"right\": 1}");
     /* current_step: the last task in declaration order */
     ck_assert_str_eq(Sstr(&o, "current_step"), "right");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -986,7 +843,7 @@ END_TEST
 START_TEST(compat_result_compat_json)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "cj.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "cj.yaml",
                          "name: cj\n"
                          "checkpointer: {type: memory}\n"
                          "state: {answer: str}\n"
@@ -995,12 +852,12 @@ START_TEST(compat_result_compat_json)
                          "edges:\n"
                          "  - {from: START, to: ask}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"answer\": \"none yet\"}", "cj-1", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"answer\": \"none yet\"}", "cj-1", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
     char *text = yg_result_compat_json(&o.r, false);
     ck_assert_ptr_nonnull(text);
-    yg_value_t *v = J(text);
+    yg_value_t *v = tu_json(text);
     free(text);
     ck_assert_str_eq(yg_value_str(yg_map_get(v, "answer")), "none yet");
     const yg_value_t *intr = yg_map_get(v, "__interrupt__");
@@ -1009,16 +866,16 @@ START_TEST(compat_result_compat_json)
     ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(intr, 0), "id")),
                      yg_value_str(yg_map_get(yg_list_get(o.r.interrupts, 0), "id")));
     yg_value_destroy(&v);
-    outcome_release(&o);
-    resume(c, g, "\"Ann\"", "cj-1", &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_release(&o);
+    tu_resume(c, g, "\"Ann\"", "cj-1", &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     text = yg_result_compat_json(&o.r, false);
-    v = J(text);
+    v = tu_json(text);
     free(text);
     ck_assert(!yg_map_has(v, "__interrupt__"));
     ck_assert_str_eq(yg_value_str(yg_map_get(v, "answer")), "Ann");
     yg_value_destroy(&v);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -1029,7 +886,7 @@ END_TEST
 START_TEST(compat_integer_overflow_keeps_value)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "ovf.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "ovf.yaml",
                          "name: ovf\n"
                          "state: {n: int, half: float, big: any}\n"
                          "nodes:\n"
@@ -1038,24 +895,24 @@ START_TEST(compat_integer_overflow_keeps_value)
                          "edges:\n"
                          "  - {from: START, to: inc}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"n\": 9223372036854775807}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"n\": 9223372036854775807}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_int_eq(yg_value_type(S(&o, "n")), YG_INT);
     ck_assert(yg_value_int(S(&o, "n")) == INT64_MAX);
-    outcome_release(&o);
-    run(c, g, "{\"n\": 10}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_release(&o);
+    tu_run(c, g, "{\"n\": 10}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_int_eq(yg_value_int(S(&o, "n")), 11);
     ck_assert_int_eq(yg_value_type(S(&o, "half")), YG_FLOAT);
     ck_assert(yg_value_float(S(&o, "half")) == 5.0);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* a JSON integer beyond int64 in the input is the nearest float */
-    run(c, g, "{\"big\": 18446744073709551616}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"big\": 18446744073709551616}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_int_eq(yg_value_type(S(&o, "big")), YG_FLOAT);
     ck_assert(yg_value_float(S(&o, "big")) == 18446744073709551616.0);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -1077,7 +934,7 @@ START_TEST(compat_skip_writes_only_new_error)
 {
     ck_assert_int_eq(yg_native_register("conf", "kaput", fn_kaput, NULL), YG_OK);
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "skip.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "skip.yaml",
                          "name: skip\n"
                          "state: {which: str, out: any}\n"
                          "tools:\n"
@@ -1098,9 +955,9 @@ START_TEST(compat_skip_writes_only_new_error)
         snprintf(input, sizeof input,
                  "{\"which\": \"%s\", \"errors\": [{\"type\": \"old\", \"message\": \"earlier\"}]}",
                  which[i]);
-        outcome_t o;
-        run(c, g, input, NULL, 0, &o);
-        assert_status(&o, YG_RUN_COMPLETED);
+        tu_outcome_t o;
+        tu_run(c, g, input, NULL, 0, &o);
+        tu_assert_status(&o, YG_RUN_COMPLETED);
         const yg_value_t *errors = S(&o, "errors");
         ck_assert_msg(yg_list_size(errors) == 2, "node %s: %zu error records (duplicated?)",
                       which[i], yg_list_size(errors));
@@ -1109,7 +966,7 @@ START_TEST(compat_skip_writes_only_new_error)
         ck_assert_str_eq(yg_value_str(yg_map_get(rec, "node")), which[i]);
         ck_assert_ptr_nonnull(strstr(yg_value_str(yg_map_get(rec, "message")), "kaput"));
         ck_assert(yg_map_has(o.r.state, "out") && yg_value_is_null(S(&o, "out")));
-        outcome_release(&o);
+        tu_outcome_release(&o);
     }
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
@@ -1121,7 +978,7 @@ END_TEST
 START_TEST(compat_shell_failure_texts)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "sh.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "sh.yaml",
                          "name: sh\n"
                          "state: {which: str, out: any}\n"
                          "tools:\n"
@@ -1154,12 +1011,12 @@ START_TEST(compat_shell_failure_texts)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char input[64];
         snprintf(input, sizeof input, "{\"which\": \"%s\"}", cases[i].which);
-        outcome_t o;
-        run(c, g, input, NULL, 0, &o);
-        assert_status(&o, YG_RUN_ERROR);
+        tu_outcome_t o;
+        tu_run(c, g, input, NULL, 0, &o);
+        tu_assert_status(&o, YG_RUN_ERROR);
         ck_assert_msg(strstr(o.r.error.message, cases[i].message) != NULL, "%s: [%s]",
                       cases[i].which, o.r.error.message);
-        outcome_release(&o);
+        tu_outcome_release(&o);
     }
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
@@ -1171,7 +1028,7 @@ START_TEST(compat_stream_node_is_an_llm_node)
 {
     testutil_write_temp("st/gen.yaml", "user: 'Write {topic}'\n");
     yg_runtime_t *rt = start("gen: one two three\n");
-    yg_graph_t *g = load(rt, "st/graph.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "st/graph.yaml",
                          "name: st\n"
                          "prompts_relative: true\n"
                          "state: {topic: str, story: str, out: str}\n"
@@ -1180,26 +1037,26 @@ START_TEST(compat_stream_node_is_an_llm_node)
                          "edges:\n"
                          "  - {from: START, to: needs}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     const yg_value_t *rec = yg_list_get(S(&o, "errors"), 0);
     ck_assert_str_eq(yg_value_str(yg_map_get(rec, "type")), "state_error");
     ck_assert_str_eq(yg_value_str(yg_map_get(rec, "message")), "Missing required state: story");
     ck_assert(!yg_map_has(o.r.state, "out") || yg_value_is_null(S(&o, "out")));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* with story: runs and stores the streamed text */
-    run(c, g, "{\"topic\": \"t\", \"story\": \"s\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"topic\": \"t\", \"story\": \"s\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "out"), "one two three");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* skip_if_exists: out already set -> no call, value kept */
-    run(c, g, "{\"topic\": \"t\", \"story\": \"s\", \"out\": \"kept\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"topic\": \"t\", \"story\": \"s\", \"out\": \"kept\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "out"), "kept");
-    assert_json(yg_map_get(o.updates, "needs"),
+    tu_assert_json(yg_map_get(o.updates, "needs"),
                 "{\"current_step\": \"needs\", \"_loop_counts\": {\"needs\": 1}}");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -1218,7 +1075,7 @@ START_TEST(compat_direct_subgraph)
                         "edges:\n"
                         "  - {from: START, to: w}\n");
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "dm/parent.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "dm/parent.yaml",
                          "name: dparent\n"
                          "state: {a: int, b: str, out: str}\n"
                          "nodes:\n"
@@ -1226,13 +1083,13 @@ START_TEST(compat_direct_subgraph)
                          "edges:\n"
                          "  - {from: START, to: sub}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"a\": 1, \"b\": \"from parent\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"a\": 1, \"b\": \"from parent\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "out"), "from parent");
     ck_assert_int_eq(yg_value_int(S(&o, "a")), 2);
     ck_assert(!yg_map_has(o.r.state, "child_only"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -1243,7 +1100,7 @@ START_TEST(compat_map_error_text)
 {
     testutil_write_temp("me/p.yaml", "user: 'do {item}'\n");
     yg_runtime_t *rt = start("p:\n  - {error: {status: 500, message: nope}}\n");
-    yg_graph_t *g = load(rt, "me/graph.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "me/graph.yaml",
                          "name: me\n"
                          "prompts_relative: true\n"
                          "state: {items: any, res: list}\n"
@@ -1257,9 +1114,9 @@ START_TEST(compat_map_error_text)
                          "edges:\n"
                          "  - {from: START, to: m}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"items\": [\"x\"]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"items\": [\"x\"]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     const yg_value_t *item = yg_list_get(S(&o, "res"), 0);
     ck_assert_int_eq(yg_value_int(yg_map_get(item, "_map_index")), 0);
     const char *text = yg_value_str(yg_map_get(item, "_error"));
@@ -1269,7 +1126,7 @@ START_TEST(compat_map_error_text)
                       strstr(text, "nope") != NULL && text[strlen(text) - 1] == ']',
                   "%s", text);
     ck_assert_uint_eq(yg_list_size(S(&o, "errors")), 1);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -1287,7 +1144,7 @@ START_TEST(compat_agent_messages_and_tool_output)
                              "    tool_calls: [{name: lookup, args: {q: cats}, id: c1},"
                              " {name: raise, args: {}, id: c2}]\n"
                              "  - all done\n");
-    yg_graph_t *g = load(rt, "ag/graph.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "ag/graph.yaml",
                          "name: ag\n"
                          "prompts_relative: true\n"
                          "state: {input: str, answer: str}\n"
@@ -1300,11 +1157,11 @@ START_TEST(compat_agent_messages_and_tool_output)
                          "edges:\n"
                          "  - {from: START, to: helper}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"input\": \"find cats\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"input\": \"find cats\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(Sstr(&o, "answer"), "all done");
-    assert_json(S(&o, "messages"),
+    tu_assert_json(S(&o, "messages"),
                 "[{\"role\": \"system\", \"content\": \"You help.\"},"
                 " {\"role\": \"user\", \"content\": \"find cats\"},"
                 " {\"role\": \"assistant\", \"content\": \"\","
@@ -1316,7 +1173,7 @@ START_TEST(compat_agent_messages_and_tool_output)
                 "  \"name\": \"raise\"},"
                 " {\"role\": \"assistant\", \"content\": \"all done\"}]");
     ck_assert_int_eq(yg_value_int(S(&o, "_agent_iterations")), 2);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }

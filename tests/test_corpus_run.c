@@ -14,8 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testutil.h"
-#include "yamlgraph/yamlgraph.h"
+#include "testutil_rt.h"
 
 #define WAIT_MS 20000
 #define MAX_STEPS 4
@@ -122,21 +121,6 @@ static const corpus_case_t CASES[] = {
 
 #define CASES_COUNT (sizeof CASES / sizeof CASES[0])
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static yg_value_t *J(const char *json)
-{
-    yg_error_t err = { 0 };
-    yg_value_t *v = yg_json_decode(json, strlen(json), NULL, &err);
-    ck_assert_msg(v != NULL, "bad test JSON %s: %s", json, err.message);
-    return v;
-}
-
 typedef struct outcome {
     bool done;
     yg_result_t r;
@@ -186,19 +170,19 @@ static void check_case(const corpus_case_t *cc)
     for (size_t s = 0; s < MAX_STEPS && cc->steps[s].path; s++) {
         const step_t *st = &cc->steps[s];
         outcome_t o = { .path = yg_list_new() };
-        yg_value_t *arg = J(s == 0 ? cc->input : st->value);
+        yg_value_t *arg = tu_json(s == 0 ? cc->input : st->value);
         int64_t req = s == 0 ? yg_stream_graph_async(client, g, arg, &ropts, on_event, &o, on_done, &o)
                              : yg_stream_resume_async(client, g, arg, &ropts, on_event, &o,
                                                       on_done, &o);
         yg_value_destroy(&arg);
         ck_assert_int_gt(req, 0);
-        int64_t deadline = now_ms() + WAIT_MS;
-        while (!o.done && now_ms() < deadline)
+        int64_t deadline = tu_now_ms() + WAIT_MS;
+        while (!o.done && tu_now_ms() < deadline)
             ck_assert_int_ge(yg_client_wait(client, 100), 0);
         ck_assert_msg(o.done, "%s step %zu: no result", cc->graph, s);
         ck_assert_msg(o.r.status == st->status, "%s step %zu: status %s (%s)", cc->graph, s,
                       yg_run_status_name(o.r.status), o.r.error.message);
-        yg_value_t *want = J(st->path);
+        yg_value_t *want = tu_json(st->path);
         char *got = yg_json_encode(o.path, false, NULL);
         ck_assert_msg(yg_value_equal(o.path, want), "%s step %zu: path %s, expected %s", cc->graph,
                       s, got, st->path);
@@ -211,7 +195,7 @@ static void check_case(const corpus_case_t *cc)
         yg_result_release(&o.r);
         yg_value_destroy(&o.path);
     }
-    yg_value_t *want = J(cc->state);
+    yg_value_t *want = tu_json(cc->state);
     for (size_t i = 0; i < yg_map_size(want); i++) {
         const char *k = yg_map_key_at(want, i);
         yg_value_t *got = yg_map_get(final_state, k);
@@ -257,7 +241,7 @@ START_TEST(memory_demo_tool_results_recorded)
     yg_graph_t *g = NULL;
     ck_assert_int_eq(yg_runtime_load_graph(rt, cc->graph, &g, NULL), YG_OK);
     yg_client_t *client = yg_client_new(rt);
-    yg_value_t *input = J(cc->input);
+    yg_value_t *input = tu_json(cc->input);
     yg_result_t r;
     ck_assert_int_eq(yg_run_graph(client, g, input, NULL, WAIT_MS, &r), YG_OK);
     const yg_value_t *tr = yg_map_get(r.state, "_tool_results");

@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
-#include "yamlgraph/yamlgraph.h"
+#include "testutil_rt.h"
 #include "yamlgraph/yg_gateway_api.h"
 #include "yg_gateway.h"
 #include "yg_graph.h"
@@ -28,34 +27,7 @@
 
 static yg_runtime_t *start(const char *mock_yaml)
 {
-    yg_runtime_opts_t o;
-    yg_runtime_opts_init(&o);
-    o.provider = "mock";
-    o.log_level = YG_LOG_ERROR;
-    char *mock = NULL;
-    if (mock_yaml) {
-        const char *p = testutil_write_temp("mock.yaml", mock_yaml);
-        ck_assert_ptr_nonnull(p);
-        mock = strdup(p);
-    }
-    o.mock_file = mock;
-    yg_error_t err = { 0 };
-    yg_runtime_t *rt = yg_runtime_new(&o, &err);
-    free(mock);
-    ck_assert_msg(rt != NULL, "runtime: %s", err.message);
-    return rt;
-}
-
-static yg_graph_t *load(yg_runtime_t *rt, const char *name, const char *yaml)
-{
-    const char *p = testutil_write_temp(name, yaml);
-    ck_assert_ptr_nonnull(p);
-    char *path = strdup(p);
-    yg_graph_t *g = NULL;
-    yg_error_t err = { 0 };
-    ck_assert_msg(yg_runtime_load_graph(rt, path, &g, &err) == YG_OK, "load: %s", err.message);
-    free(path);
-    return g;
+    return tu_mock_runtime(mock_yaml, NULL);
 }
 
 static yg_gateway_t *gateway(yg_runtime_t *rt, const char *endpoint, const yg_gateway_opts_t *o)
@@ -111,7 +83,7 @@ static const char *CHAIN_GRAPH = "name: chain\n"
 static yg_graph_t *load_slow(yg_runtime_t *rt)
 {
     testutil_write_temp("prompts/work.yaml", "system: s\nuser: 'work {n}'\n");
-    return load(rt, "slow.yaml", SLOW_GRAPH);
+    return tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
 }
 
 /* ---- raw clients -------------------------------------------------------------------- */
@@ -123,14 +95,6 @@ static zsock_t *client(int type, const char *endpoint)
     zsock_set_linger(s, 0);
     ck_assert_int_eq(zsock_connect(s, "%s", endpoint), 0);
     return s;
-}
-
-static yg_value_t *J(const char *json)
-{
-    yg_error_t err = { 0 };
-    yg_value_t *v = yg_json_decode(json, strlen(json), NULL, &err);
-    ck_assert_msg(v != NULL, "bad test JSON %s: %s", json, err.message);
-    return v;
 }
 
 static void send_raw(zsock_t *s, const void *data, size_t size)
@@ -149,7 +113,7 @@ static void send_value(zsock_t *s, const yg_value_t *m)
 
 static void send_json(zsock_t *s, const char *json)
 {
-    yg_value_t *m = J(json);
+    yg_value_t *m = tu_json(json);
     send_value(s, m);
     yg_value_destroy(&m);
 }
@@ -207,7 +171,7 @@ static void assert_error(const yg_value_t *r, int code, const char *id_json)
                   yg_strerror(code));
     ck_assert_str_eq(S(r, "error.name"), yg_strerror(code));
     ck_assert_str_ne(S(r, "error.message"), "");
-    yg_value_t *want = J(id_json);
+    yg_value_t *want = tu_json(id_json);
     ck_assert_msg(yg_value_equal(yg_map_get(r, "id"), want), "reply id does not echo %s", id_json);
     yg_value_destroy(&want);
 }
@@ -217,7 +181,7 @@ static void assert_error(const yg_value_t *r, int code, const char *id_json)
 START_TEST(ping_graphs_and_endpoint)
 {
     yg_runtime_t *rt = start(NULL);
-    yg_graph_t *g = load(rt, "ask.yaml", ASK_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "ask.yaml", ASK_GRAPH);
     yg_gateway_t *gw = gateway(rt, TCP_ANY, NULL);
     ck_assert_int_eq(yg_gateway_add_graph(gw, g), YG_OK);
     ck_assert_int_eq(yg_gateway_add_graph(gw, g), YG_OK); /* listed once */
@@ -257,7 +221,7 @@ END_TEST
 START_TEST(run_interrupt_resume_state_history)
 {
     yg_runtime_t *rt = start(NULL);
-    load(rt, "ask.yaml", ASK_GRAPH);
+    tu_load_graph(rt, "ask.yaml", ASK_GRAPH);
     yg_gateway_t *gw = gateway(rt, TCP_ANY, NULL);
     zsock_t *c = client(ZMQ_DEALER, yg_gateway_endpoint(gw));
 
@@ -324,7 +288,7 @@ END_TEST
 static yg_value_t *stream_events(zsock_t *c, const char *id_json, yg_value_t **result)
 {
     yg_value_t *events = yg_list_new();
-    yg_value_t *want = J(id_json);
+    yg_value_t *want = tu_json(id_json);
     for (;;) {
         yg_value_t *m = must_recv(c);
         ck_assert_msg(yg_value_equal(yg_map_get(m, "id"), want), "id not echoed on %s",
@@ -342,7 +306,7 @@ static yg_value_t *stream_events(zsock_t *c, const char *id_json, yg_value_t **r
 START_TEST(stream_events_in_order)
 {
     yg_runtime_t *rt = start(NULL);
-    load(rt, "ask.yaml", ASK_GRAPH);
+    tu_load_graph(rt, "ask.yaml", ASK_GRAPH);
     yg_gateway_t *gw = gateway(rt, TCP_ANY, NULL);
     zsock_t *c = client(ZMQ_DEALER, yg_gateway_endpoint(gw));
 
@@ -448,7 +412,7 @@ static yg_value_t *deep_request(size_t depth)
         yg_map_set(outer, "x", inner);
         inner = outer;
     }
-    yg_value_t *m = J("{\"v\": 1, \"id\": \"deep\", \"type\": \"run\", \"graph\": \"asker\"}");
+    yg_value_t *m = tu_json("{\"v\": 1, \"id\": \"deep\", \"type\": \"run\", \"graph\": \"asker\"}");
     yg_map_set(m, "input", inner);
     return m;
 }
@@ -456,7 +420,7 @@ static yg_value_t *deep_request(size_t depth)
 START_TEST(malformed_frames_get_error_replies)
 {
     yg_runtime_t *rt = start(NULL);
-    load(rt, "ask.yaml", ASK_GRAPH);
+    tu_load_graph(rt, "ask.yaml", ASK_GRAPH);
     yg_gateway_opts_t o;
     yg_gateway_opts_init(&o);
     o.max_frame_bytes = 4096;
@@ -481,7 +445,7 @@ START_TEST(malformed_frames_get_error_replies)
     assert_error(r, YG_EPROTO, "null");
     yg_value_destroy(&r);
     /* oversize frame: refused before decoding, id found by the scanner */
-    yg_value_t *big = J("{\"v\": 1, \"id\": \"big\", \"type\": \"run\", \"graph\": \"asker\"}");
+    yg_value_t *big = tu_json("{\"v\": 1, \"id\": \"big\", \"type\": \"run\", \"graph\": \"asker\"}");
     char *pad = malloc(6000);
     memset(pad, 'x', 5999);
     pad[5999] = '\0';
@@ -578,7 +542,7 @@ END_TEST
 START_TEST(req_client_gets_one_reply_per_request)
 {
     yg_runtime_t *rt = start(NULL);
-    load(rt, "ask.yaml", ASK_GRAPH);
+    tu_load_graph(rt, "ask.yaml", ASK_GRAPH);
     char ep[1024];
     snprintf(ep, sizeof ep, "ipc://%s/gw.sock", testutil_temp_dir());
     yg_gateway_t *gw = gateway(rt, ep, NULL);
@@ -690,7 +654,7 @@ END_TEST
 START_TEST(client_not_reading_is_bounded)
 {
     yg_runtime_t *rt = start(NULL);
-    load(rt, "chain.yaml", CHAIN_GRAPH);
+    tu_load_graph(rt, "chain.yaml", CHAIN_GRAPH);
     yg_gateway_opts_t o;
     yg_gateway_opts_init(&o);
     o.max_client_queue = 4;
@@ -802,7 +766,7 @@ END_TEST
 /* Encode a value and scan it. */
 static yg_value_t *scan_json(const char *json)
 {
-    yg_value_t *v = J(json);
+    yg_value_t *v = tu_json(json);
     char *data = NULL;
     size_t size = 0;
     ck_assert_int_eq(yg_msgpack_encode(v, &data, &size), YG_OK);

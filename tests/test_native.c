@@ -7,19 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
-#include "yamlgraph/yamlgraph.h"
+#include "testutil_rt.h"
 #include "yamlgraph/yg_native.h"
 
 #define WAIT_MS 20000
-
-static yg_value_t *J(const char *json)
-{
-    yg_error_t err = {0};
-    yg_value_t *v = yg_json_decode(json, strlen(json), NULL, &err);
-    ck_assert_msg(v != NULL, "bad test JSON %s: %s", json, err.message);
-    return v;
-}
 
 /* --- native functions used by the graphs ---------------------------------- */
 
@@ -166,19 +157,12 @@ static void stop_runtime(void)
 
 static yg_graph_t *load(const char *name, const char *yaml)
 {
-    const char *path = testutil_write_temp(name, yaml);
-    ck_assert_ptr_nonnull(path);
-    yg_graph_t *g = NULL;
-    yg_error_t err = {0};
-    int rc = yg_runtime_load_graph(rt, path, &g, &err);
-    ck_assert_msg(rc == YG_OK, "load %s: %s:%d:%d: %s", name, err.file, err.line, err.column,
-                  err.message);
-    return g;
+    return tu_load_graph(rt, name, yaml);
 }
 
 static void run(yg_graph_t *g, const char *input_json, yg_result_t *r)
 {
-    yg_value_t *input = J(input_json);
+    yg_value_t *input = tu_json(input_json);
     int rc = yg_run_graph(client, g, input, NULL, WAIT_MS, r);
     yg_value_destroy(&input);
     ck_assert_int_eq(rc, YG_OK);

@@ -14,48 +14,13 @@
 #include <sys/epoll.h>
 #include <time.h>
 
-#include "testutil.h"
-#include "yamlgraph/yamlgraph.h"
+#include "testutil_rt.h"
 
 #define WAIT_MS 20000
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *write_file(const char *name, const char *text)
-{
-    const char *p = testutil_write_temp(name, text);
-    ck_assert_ptr_nonnull(p);
-    return strdup(p);
-}
-
 static yg_runtime_t *start(const char *mock_yaml)
 {
-    yg_runtime_opts_t o;
-    yg_runtime_opts_init(&o);
-    o.provider = "mock";
-    o.log_level = YG_LOG_ERROR;
-    char *mock = mock_yaml ? write_file("mock.yaml", mock_yaml) : NULL;
-    o.mock_file = mock;
-    yg_error_t err = { 0 };
-    yg_runtime_t *rt = yg_runtime_new(&o, &err);
-    free(mock);
-    ck_assert_msg(rt != NULL, "runtime: %s", err.message);
-    return rt;
-}
-
-static yg_graph_t *load(yg_runtime_t *rt, const char *name, const char *yaml)
-{
-    char *path = write_file(name, yaml);
-    yg_graph_t *g = NULL;
-    yg_error_t err = { 0 };
-    ck_assert_msg(yg_runtime_load_graph(rt, path, &g, &err) == YG_OK, "load: %s", err.message);
-    free(path);
-    return g;
+    return tu_mock_runtime(mock_yaml, NULL);
 }
 
 static const char *SLOW_GRAPH =
@@ -130,8 +95,8 @@ static void on_event(const yg_event_t *ev, void *arg)
 
 static void wait_count(yg_client_t *cl, const int *counter, int want)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
-    while (*counter < want && now_ms() < deadline)
+    int64_t deadline = tu_now_ms() + WAIT_MS;
+    while (*counter < want && tu_now_ms() < deadline)
         ck_assert_int_ge(yg_client_wait(cl, 100), 0);
     ck_assert_int_eq(*counter, want);
 }
@@ -140,7 +105,7 @@ START_TEST(async_run_with_events)
 {
     write_work_prompt();
     yg_runtime_t *rt = start("work: done\n");
-    yg_graph_t *g = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     yg_client_t *cl = yg_client_new(rt);
     collect_t c;
     collect_init(&c);
@@ -177,7 +142,7 @@ START_TEST(stream_node_tokens_concatenate_to_state)
 {
     testutil_write_temp("prompts/story.yaml", "system: s\nuser: 'tell {topic}'\n");
     yg_runtime_t *rt = start("story: 'once upon a time'\n");
-    yg_graph_t *g = load(rt, "stream.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "stream.yaml",
                          "name: streaming\n"
                          "prompts_relative: true\n"
                          "prompts_dir: prompts\n"
@@ -212,7 +177,7 @@ START_TEST(host_epoll_loop_many_runs)
 {
     write_work_prompt();
     yg_runtime_t *rt = start("work: {delay_ms: 100, reply: ok}\n");
-    yg_graph_t *g = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     yg_client_t *cl = yg_client_new(rt);
     int ep = epoll_create1(0);
     ck_assert_int_ge(ep, 0);
@@ -232,8 +197,8 @@ START_TEST(host_epoll_loop_many_runs)
     /* after submitting: dispatch until 0 (the fd is edge-triggered) */
     while (yg_client_dispatch(cl) > 0)
         ;
-    int64_t t0 = now_ms(), deadline = t0 + WAIT_MS;
-    while (c.done < runs && now_ms() < deadline) {
+    int64_t t0 = tu_now_ms(), deadline = t0 + WAIT_MS;
+    while (c.done < runs && tu_now_ms() < deadline) {
         struct epoll_event out;
         int n = epoll_wait(ep, &out, 1, 200);
         ck_assert_int_ge(n, 0);
@@ -243,7 +208,7 @@ START_TEST(host_epoll_loop_many_runs)
     ck_assert_int_eq(c.completed, runs);
     ck_assert_int_eq(c.sum, expect_sum);
     /* they ran concurrently: 8 x 100 ms of model time took well under 800 ms */
-    ck_assert_int_lt(now_ms() - t0, 700);
+    ck_assert_int_lt(tu_now_ms() - t0, 700);
     close(ep);
     collect_free(&c);
     yg_client_destroy(&cl);
@@ -255,7 +220,7 @@ START_TEST(host_poll_loop_two_clients)
 {
     write_work_prompt();
     yg_runtime_t *rt = start("work: {delay_ms: 30, reply: ok}\n");
-    yg_graph_t *g = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     yg_client_t *a = yg_client_new(rt), *b = yg_client_new(rt);
     collect_t ca, cb;
     collect_init(&ca);
@@ -267,8 +232,8 @@ START_TEST(host_poll_loop_two_clients)
     yg_client_dispatch(a);
     yg_client_dispatch(b);
     struct pollfd fds[2] = { { yg_client_fd(a), POLLIN, 0 }, { yg_client_fd(b), POLLIN, 0 } };
-    int64_t deadline = now_ms() + WAIT_MS;
-    while ((ca.done < 3 || cb.done < 3) && now_ms() < deadline) {
+    int64_t deadline = tu_now_ms() + WAIT_MS;
+    while ((ca.done < 3 || cb.done < 3) && tu_now_ms() < deadline) {
         ck_assert_int_ge(poll(fds, 2, 100), 0);
         while (yg_client_dispatch(a) > 0)
             ;
@@ -290,7 +255,7 @@ START_TEST(blocking_wrappers_and_timeout)
 {
     write_work_prompt();
     yg_runtime_t *rt = start("work:\n  - ok\n  - {delay_ms: 2000, reply: late}\n  - ok\n");
-    yg_graph_t *g = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     yg_client_t *cl = yg_client_new(rt);
     yg_result_t r;
     ck_assert_int_eq(yg_run_graph(cl, g, NULL, NULL, WAIT_MS, &r), YG_OK);
@@ -401,8 +366,8 @@ START_TEST(options_and_loading_errors)
     ck_assert_ptr_null(g);
     ck_assert_int_ne(err.code, YG_OK);
     write_work_prompt();
-    yg_graph_t *g1 = load(rt, "slow.yaml", SLOW_GRAPH);
-    yg_graph_t *g2 = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g1 = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g2 = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     ck_assert_ptr_eq(g1, g2);
     ck_assert_ptr_eq(yg_runtime_find_graph(rt, "slowgraph"), g1);
     ck_assert_ptr_null(yg_runtime_find_graph(rt, "other"));
@@ -414,20 +379,20 @@ START_TEST(destroy_with_runs_in_flight)
 {
     write_work_prompt();
     yg_runtime_t *rt = start("work: {delay_ms: 30000, reply: never}\n");
-    yg_graph_t *g = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     yg_client_t *cl = yg_client_new(rt);
     collect_t c;
     collect_init(&c);
     for (int i = 0; i < 4; i++)
         ck_assert_int_gt(yg_run_graph_async(cl, g, NULL, NULL, on_result, &c), 0);
-    int64_t until = now_ms() + 200;
-    while (now_ms() < until)
+    int64_t until = tu_now_ms() + 200;
+    while (tu_now_ms() < until)
         yg_client_wait(cl, 20);
-    int64_t t0 = now_ms();
+    int64_t t0 = tu_now_ms();
     yg_client_destroy(&cl);
     yg_runtime_destroy(&rt);
     ck_assert_ptr_null(rt);
-    ck_assert_int_lt(now_ms() - t0, 3000);
+    ck_assert_int_lt(tu_now_ms() - t0, 3000);
     ck_assert_int_eq(c.done, 0);
     collect_free(&c);
 }
@@ -437,7 +402,7 @@ START_TEST(runtime_closes_runs_for_live_clients)
 {
     write_work_prompt();
     yg_runtime_t *rt = start("work: {delay_ms: 30000, reply: never}\n");
-    yg_graph_t *g = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     /* a raw client that outlives the runtime sees YG_ECLOSED for its run */
     zsock_t *dealer = zsock_new_dealer(yg_runtime_api_endpoint(rt));
     zsock_set_rcvtimeo(dealer, 5000);

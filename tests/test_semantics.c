@@ -10,163 +10,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "testutil.h"
-#include "yamlgraph/yamlgraph.h"
+#include "testutil_rt.h"
 
 #define WAIT_MS 20000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static yg_value_t *J(const char *json)
-{
-    yg_error_t err = { 0 };
-    yg_value_t *v = yg_json_decode(json, strlen(json), NULL, &err);
-    ck_assert_msg(v != NULL, "bad test JSON %s: %s", json, err.message);
-    return v;
-}
-
-static char *write_file(const char *name, const char *text)
-{
-    const char *p = testutil_write_temp(name, text);
-    ck_assert_ptr_nonnull(p);
-    return strdup(p);
-}
 
 static yg_runtime_t *start(const char *mock_yaml, const char *checkpointer)
 {
     yg_runtime_opts_t o;
     yg_runtime_opts_init(&o);
-    o.provider = "mock";
-    o.log_level = YG_LOG_ERROR;
     o.checkpointer = checkpointer;
-    char *mock = mock_yaml ? write_file("mock.yaml", mock_yaml) : NULL;
-    o.mock_file = mock;
-    yg_error_t err = { 0 };
-    yg_runtime_t *rt = yg_runtime_new(&o, &err);
-    free(mock);
-    ck_assert_msg(rt != NULL, "runtime: %s", err.message);
-    return rt;
+    return tu_mock_runtime(mock_yaml, &o);
 }
 
-static yg_graph_t *load(yg_runtime_t *rt, const char *name, const char *yaml)
-{
-    char *path = write_file(name, yaml);
-    yg_graph_t *g = NULL;
-    yg_error_t err = { 0 };
-    int rc = yg_runtime_load_graph(rt, path, &g, &err);
-    ck_assert_msg(rc == YG_OK, "load %s: %s:%d:%d: %s", name, err.file, err.line, err.column,
-                  err.message);
-    free(path);
-    return g;
-}
-
-typedef struct outcome {
-    bool done;
-    yg_result_t r;        /* owned copy */
-    yg_value_t *path;     /* node names of node_end events, in order */
-    yg_value_t *indexes;  /* map_index of node_end events of map items, in order */
-} outcome_t;
-
-static void on_event(const yg_event_t *ev, void *arg)
-{
-    outcome_t *o = arg;
-    if (strcmp(ev->kind, "node_end") != 0)
-        return;
-    yg_list_append(o->path, yg_value_ref(yg_map_get(ev->data, "node")));
-    yg_value_t *mi = yg_map_get(ev->data, "map_index");
-    if (mi)
-        yg_list_append(o->indexes, yg_value_ref(mi));
-}
-
-static void on_done(const yg_result_t *r, void *arg)
-{
-    outcome_t *o = arg;
-    o->r = *r;
-    o->r.state = yg_value_ref(r->state);
-    o->r.interrupts = r->interrupts ? yg_value_ref(r->interrupts) : yg_list_new();
-    o->r.snapshot = yg_value_ref(r->snapshot);
-    o->r.history = yg_value_ref(r->history);
-    o->done = true;
-}
-
-static void outcome_init(outcome_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->path = yg_list_new();
-    o->indexes = yg_list_new();
-}
-
-static void outcome_release(outcome_t *o)
-{
-    yg_result_release(&o->r);
-    yg_value_destroy(&o->path);
-    yg_value_destroy(&o->indexes);
-}
-
-static void wait_outcome(yg_client_t *c, outcome_t *o)
-{
-    int64_t deadline = now_ms() + WAIT_MS;
-    while (!o->done && now_ms() < deadline)
-        ck_assert_int_ge(yg_client_wait(c, 100), 0);
-    ck_assert_msg(o->done, "run did not finish in time");
-}
-
-static void run(yg_client_t *c, yg_graph_t *g, const char *input_json, const char *thread,
-                int step_limit, outcome_t *o)
-{
-    outcome_init(o);
-    yg_value_t *input = input_json ? J(input_json) : NULL;
-    yg_run_opts_t opts = { .thread_id = thread, .step_limit = step_limit };
-    int64_t req = yg_stream_graph_async(c, g, input, &opts, on_event, o, on_done, o);
-    yg_value_destroy(&input);
-    ck_assert_int_gt(req, 0);
-    wait_outcome(c, o);
-}
-
-static void resume(yg_client_t *c, yg_graph_t *g, const char *value_json, const char *thread,
-                   outcome_t *o)
-{
-    outcome_init(o);
-    yg_value_t *value = J(value_json);
-    yg_run_opts_t opts = { .thread_id = thread };
-    int64_t req = yg_stream_resume_async(c, g, value, &opts, on_event, o, on_done, o);
-    yg_value_destroy(&value);
-    ck_assert_int_gt(req, 0);
-    wait_outcome(c, o);
-}
-
-static void assert_json(const yg_value_t *v, const char *expected)
-{
-    yg_value_t *e = J(expected);
-    char *got = yg_json_encode(v, false, NULL);
-    ck_assert_msg(yg_value_equal(v, e), "got %s, expected %s", got, expected);
-    free(got);
-    yg_value_destroy(&e);
-}
-
-static void assert_status(const outcome_t *o, yg_run_status_t want)
-{
-    ck_assert_msg(o->r.status == want, "status %s (%s), expected %s",
-                  yg_run_status_name(o->r.status), o->r.error.message, yg_run_status_name(want));
-}
-
-static const yg_value_t *S(const outcome_t *o, const char *key)
+static const yg_value_t *S(const tu_outcome_t *o, const char *key)
 {
     return yg_map_get(o->r.state, key);
-}
-
-static size_t count_in_path(const outcome_t *o, const char *node)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < yg_list_size(o->path); i++)
-        if (strcmp(yg_value_str(yg_list_get(o->path, i)), node) == 0)
-            n++;
-    return n;
 }
 
 /* ---- routing (items 8-12) ---------------------------------------------------- */
@@ -190,25 +48,25 @@ static const char *CONDITION_GRAPH =
 START_TEST(condition_group_first_true_wins)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "cond.yaml", CONDITION_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "cond.yaml", CONDITION_GRAPH);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"score\": 0.9}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"score\": 0.9}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o, "picked")), "half"); /* item 8 */
-    assert_json(o.path, "[\"set\", \"half\"]");
-    outcome_release(&o);
+    tu_assert_json(o.path, "[\"set\", \"half\"]");
+    tu_outcome_release(&o);
     /* item 9 shape: no condition true -> END */
-    run(c, g, "{\"score\": 0.2}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"score\": 0.2}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_ptr_null(S(&o, "picked"));
-    assert_json(o.path, "[\"set\"]");
-    outcome_release(&o);
+    tu_assert_json(o.path, "[\"set\"]");
+    tu_outcome_release(&o);
     /* item 10: _loop_limit_reached -> END before any condition */
-    run(c, g, "{\"score\": 0.9, \"_loop_limit_reached\": true}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_run(c, g, "{\"score\": 0.9, \"_loop_limit_reached\": true}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_ptr_null(S(&o, "picked"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -217,7 +75,7 @@ END_TEST
 START_TEST(router_edge_uses_route_or_first_target)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "route.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "route.yaml",
                          "name: route\n"
                          "state: {want: str, _route: str, picked: str}\n"
                          "nodes:\n"
@@ -233,11 +91,11 @@ START_TEST(router_edge_uses_route_or_first_target)
                                 { "{\"want\": \"unknown\"}", "positive" },
                                 { "{}", "positive" } };
     for (size_t i = 0; i < 3; i++) {
-        outcome_t o;
-        run(c, g, inputs[i][0], NULL, 0, &o);
-        assert_status(&o, YG_RUN_COMPLETED);
+        tu_outcome_t o;
+        tu_run(c, g, inputs[i][0], NULL, 0, &o);
+        tu_assert_status(&o, YG_RUN_COMPLETED);
         ck_assert_str_eq(yg_value_str(S(&o, "picked")), inputs[i][1]);
-        outcome_release(&o);
+        tu_outcome_release(&o);
     }
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
@@ -255,7 +113,7 @@ START_TEST(reflexion_loop_limit_ends_run)
                              "critique: '{\"score\": 0.5}'\n"
                              "refine: better draft\n",
                              NULL);
-    yg_graph_t *g = load(rt, "reflexion.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "reflexion.yaml",
                          "name: reflexion\n"
                          "prompts_relative: true\n"
                          "prompts_dir: prompts\n"
@@ -273,17 +131,17 @@ START_TEST(reflexion_loop_limit_ends_run)
                          "  - {from: critique, to: END, condition: 'critique.score >= 0.8'}\n"
                          "  - {from: refine, to: critique}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"topic\": \"t\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     /* critique runs 3 times, refine 3 times, the 4th critique hits the limit */
-    ck_assert_uint_eq(count_in_path(&o, "critique"), 4);
-    ck_assert_uint_eq(count_in_path(&o, "refine"), 3);
+    ck_assert_uint_eq(tu_count_in_path(&o, "critique"), 4);
+    ck_assert_uint_eq(tu_count_in_path(&o, "refine"), 3);
     ck_assert(yg_value_bool(S(&o, "_loop_limit_reached")));
     ck_assert_int_eq(yg_value_int(yg_map_get(S(&o, "_loop_counts"), "critique")), 3);
-    assert_json(S(&o, "critique"), "{\"score\": 0.5}");
+    tu_assert_json(S(&o, "critique"), "{\"score\": 0.5}");
     ck_assert_str_eq(yg_value_str(S(&o, "draft")), "better draft");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -320,20 +178,20 @@ START_TEST(map_collects_in_index_order)
                              "  - {delay_ms: 10, reply: B}\n"
                              "  - {delay_ms: 120, reply: C}\n",
                              NULL);
-    yg_graph_t *g = load(rt, "map.yaml", MAP_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "map.yaml", MAP_GRAPH);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"items\": [\"a\", \"b\", \"c\"]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(S(&o, "results"), "[{\"_map_index\": 0, \"value\": \"A\"},"
+    tu_outcome_t o;
+    tu_run(c, g, "{\"items\": [\"a\", \"b\", \"c\"]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(S(&o, "results"), "[{\"_map_index\": 0, \"value\": \"A\"},"
                                   " {\"_map_index\": 1, \"value\": \"B\"},"
                                   " {\"_map_index\": 2, \"value\": \"C\"}]");
     /* they really finished out of order */
-    assert_json(o.indexes, "[1, 2, 0]");
+    tu_assert_json(o.indexes, "[1, 2, 0]");
     /* the edge leaving the map fired once, after all items */
-    ck_assert_uint_eq(count_in_path(&o, "after"), 1);
-    assert_json(o.path, "[\"make\", \"expand\", \"expand\", \"expand\", \"after\"]");
-    outcome_release(&o);
+    ck_assert_uint_eq(tu_count_in_path(&o, "after"), 1);
+    tu_assert_json(o.path, "[\"make\", \"expand\", \"expand\", \"expand\", \"after\"]");
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -343,18 +201,18 @@ START_TEST(map_empty_list_ends_run_and_string_is_error)
 {
     testutil_write_temp("prompts/expand.yaml", "system: s\nuser: 'expand {item}'\n");
     yg_runtime_t *rt = start("expand: X\n", NULL);
-    yg_graph_t *g = load(rt, "map2.yaml", MAP_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "map2.yaml", MAP_GRAPH);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"items\": []}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
-    assert_json(o.path, "[\"make\"]");
+    tu_outcome_t o;
+    tu_run(c, g, "{\"items\": []}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
+    tu_assert_json(o.path, "[\"make\"]");
     ck_assert_ptr_null(S(&o, "after_ran"));
-    outcome_release(&o);
-    run(c, g, "{\"items\": \"abc\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_outcome_release(&o);
+    tu_run(c, g, "{\"items\": \"abc\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_ptr_nonnull(strstr(o.r.error.message, "must resolve to list"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -366,14 +224,14 @@ START_TEST(map_max_items_enforced)
     yg_runtime_t *rt = start("expand: X\n", NULL);
     char *yaml = malloc(strlen(MAP_GRAPH) + 64);
     sprintf(yaml, "config: {max_map_items: 2}\n%s", MAP_GRAPH);
-    yg_graph_t *g = load(rt, "map3.yaml", yaml);
+    yg_graph_t *g = tu_load_graph(rt, "map3.yaml", yaml);
     free(yaml);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"items\": [1, 2, 3]}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_ELIMIT);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -384,7 +242,7 @@ END_TEST
 START_TEST(interrupt_pauses_and_resumes)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "ask.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "ask.yaml",
                          "name: ask\n"
                          "checkpointer: {type: memory}\n"
                          "state: {user_input: str, interrupt_message: str, pending_question: any,\n"
@@ -399,10 +257,10 @@ START_TEST(interrupt_pauses_and_resumes)
                          "  - {from: ask, to: pick}\n"
                          "  - {from: pick, to: fin}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
+    tu_outcome_t o;
     /* (non-empty input: the memory store refuses an empty first state, see report) */
-    run(c, g, "{\"done\": \"no\"}", "t-ask", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_run(c, g, "{\"done\": \"no\"}", "t-ask", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
     ck_assert_uint_eq(yg_list_size(o.r.interrupts), 1);
     const yg_value_t *in = yg_list_get(o.r.interrupts, 0);
     ck_assert_str_eq(yg_value_str(yg_map_get(in, "value")), "What is your name?");
@@ -414,24 +272,24 @@ START_TEST(interrupt_pauses_and_resumes)
     ck_assert_ptr_nonnull(strstr(compat, "\"__interrupt__\""));
     ck_assert_ptr_nonnull(strstr(compat, "What is your name?"));
     free(compat);
-    outcome_release(&o);
+    tu_outcome_release(&o);
 
-    resume(c, g, "\"Alice\"", "t-ask", &o); /* item 40 */
-    assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_resume(c, g, "\"Alice\"", "t-ask", &o); /* item 40 */
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
     ck_assert_str_eq(yg_value_str(S(&o, "user_input")), "Alice");
     ck_assert_str_eq(yg_value_str(S(&o, "interrupt_message")), "What is your name?");
     /* item 43: a map payload passes unchanged */
-    assert_json(yg_map_get(yg_list_get(o.r.interrupts, 0), "value"),
+    tu_assert_json(yg_map_get(yg_list_get(o.r.interrupts, 0), "value"),
                 "{\"question\": \"Pick A or B\", \"options\": [\"A\", \"B\"]}");
-    outcome_release(&o);
+    tu_outcome_release(&o);
 
-    resume(c, g, "\"B\"", "t-ask", &o); /* item 41 */
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_resume(c, g, "\"B\"", "t-ask", &o); /* item 41 */
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o, "color_choice")), "B");
-    assert_json(S(&o, "pending_question"),
+    tu_assert_json(S(&o, "pending_question"),
                 "{\"question\": \"Pick A or B\", \"options\": [\"A\", \"B\"]}");
     ck_assert_str_eq(yg_value_str(S(&o, "done")), "yes");
-    outcome_release(&o);
+    tu_outcome_release(&o);
 
     /* the thread's state is in the store */
     yg_result_t st;
@@ -448,7 +306,7 @@ END_TEST
 START_TEST(several_interrupts_need_an_id_map)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "two.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "two.yaml",
                          "name: two\n"
                          "checkpointer: {type: memory}\n"
                          "state: {q1: str, q2: str, a1: str, a2: str}\n"
@@ -459,28 +317,28 @@ START_TEST(several_interrupts_need_an_id_map)
                          "  - {from: START, to: one}\n"
                          "  - {from: START, to: two}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"q1\": null}", "t2", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"q1\": null}", "t2", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
     ck_assert_uint_eq(yg_list_size(o.r.interrupts), 2);
     char id1[256], id2[256];
     snprintf(id1, sizeof id1, "%s", yg_value_str(yg_map_get(yg_list_get(o.r.interrupts, 0), "id")));
     snprintf(id2, sizeof id2, "%s", yg_value_str(yg_map_get(yg_list_get(o.r.interrupts, 1), "id")));
     ck_assert_str_ne(id1, id2);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* a plain value while two are pending: an error, not a guess */
-    resume(c, g, "\"x\"", "t2", &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_resume(c, g, "\"x\"", "t2", &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_EINVAL);
     ck_assert_ptr_nonnull(strstr(o.r.error.message, "2 interrupts"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     char value[700];
     snprintf(value, sizeof value, "{\"%s\": \"ans1\", \"%s\": \"ans2\"}", id1, id2);
-    resume(c, g, value, "t2", &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_resume(c, g, value, "t2", &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o, "a1")), "ans1");
     ck_assert_str_eq(yg_value_str(S(&o, "a2")), "ans2");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -498,12 +356,12 @@ START_TEST(resume_refused_after_graph_change)
                      "edges:\n"
                      "  - {from: START, to: ask}\n";
     yg_runtime_t *rt = start(NULL, store);
-    yg_graph_t *g = load(rt, "changing.yaml", v1);
+    yg_graph_t *g = tu_load_graph(rt, "changing.yaml", v1);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{}", "tc", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
-    outcome_release(&o);
+    tu_outcome_t o;
+    tu_run(c, g, "{}", "tc", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 
@@ -511,23 +369,23 @@ START_TEST(resume_refused_after_graph_change)
     rt = start(NULL, store);
     char *v2 = malloc(strlen(v1) + 32);
     sprintf(v2, "%sdescription: changed\n", v1);
-    g = load(rt, "changing.yaml", v2);
+    g = tu_load_graph(rt, "changing.yaml", v2);
     free(v2);
     c = yg_client_new(rt);
-    resume(c, g, "\"a\"", "tc", &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_resume(c, g, "\"a\"", "tc", &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_ptr_nonnull(strstr(o.r.error.message, "graph changed"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* force resumes anyway */
-    outcome_init(&o);
+    tu_outcome_init(&o);
     yg_value_t *val = yg_str_new("forced");
     yg_run_opts_t opts = { .thread_id = "tc", .force = true };
-    ck_assert_int_gt(yg_resume_async(c, g, val, &opts, on_done, &o), 0);
+    ck_assert_int_gt(yg_resume_async(c, g, val, &opts, tu_on_done, &o), 0);
     yg_value_destroy(&val);
-    wait_outcome(c, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_wait_outcome(c, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o, "answer")), "forced");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -545,7 +403,7 @@ START_TEST(subgraph_mappings)
                         "edges:\n"
                         "  - {from: START, to: work}\n");
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "parent.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "parent.yaml",
                          "name: parent\n"
                          "state: {raw: str, prepared: str, processed: str, final: str}\n"
                          "nodes:\n"
@@ -561,15 +419,15 @@ START_TEST(subgraph_mappings)
                          "  - {from: prepare, to: process}\n"
                          "  - {from: process, to: finalize}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"raw\": \"text\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"raw\": \"text\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o, "processed")), "text done");
     ck_assert_str_eq(yg_value_str(S(&o, "final")), "text done");
     /* the child's events arrive on the parent's stream */
-    ck_assert_uint_eq(count_in_path(&o, "work"), 1);
-    ck_assert_uint_eq(count_in_path(&o, "process"), 1);
-    outcome_release(&o);
+    ck_assert_uint_eq(tu_count_in_path(&o, "work"), 1);
+    ck_assert_uint_eq(tu_count_in_path(&o, "process"), 1);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -589,7 +447,7 @@ START_TEST(subgraph_interrupt_pauses_parent)
                         "  - {from: start, to: ask}\n"
                         "  - {from: ask, to: end}\n");
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "iparent.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "iparent.yaml",
                          "name: iparent\n"
                          "checkpointer: {type: memory}\n"
                          "state: {child_phase: str, child_result: str, final_result: str}\n"
@@ -605,14 +463,14 @@ START_TEST(subgraph_interrupt_pauses_parent)
                          "  - {from: START, to: run_child}\n"
                          "  - {from: run_child, to: finish}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"child_phase\": \"none\"}", "main-123", 0, &o);
-    assert_status(&o, YG_RUN_INTERRUPTED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"child_phase\": \"none\"}", "main-123", 0, &o);
+    tu_assert_status(&o, YG_RUN_INTERRUPTED);
     ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(o.r.interrupts, 0), "value")),
                      "What is your answer?");
     /* [C] 9.5: interrupt_output_mapping values are committed with the pause */
     ck_assert_str_eq(yg_value_str(S(&o, "child_phase")), "probing");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* the child ran on thread <parent>:<node> (item 48) */
     yg_result_t st;
     ck_assert_int_eq(yg_get_history(c, g, "main-123:run_child", 0, WAIT_MS, &st), YG_OK);
@@ -621,11 +479,11 @@ START_TEST(subgraph_interrupt_pauses_parent)
     ck_assert_str_eq(yg_value_str(yg_map_get(yg_list_get(st.history, 0), "thread_id")),
                      "main-123:run_child");
     yg_result_release(&st);
-    resume(c, g, "\"my answer\"", "main-123", &o); /* item 52 */
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_resume(c, g, "\"my answer\"", "main-123", &o); /* item 52 */
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o, "final_result")), "all done");
     ck_assert_str_eq(yg_value_str(S(&o, "child_result")), "my answer");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -646,28 +504,28 @@ static const char *LOOP_GRAPH_BODY =
 START_TEST(step_limit_default_and_override)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "forever.yaml", LOOP_GRAPH_BODY);
+    yg_graph_t *g = tu_load_graph(rt, "forever.yaml", LOOP_GRAPH_BODY);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_outcome_t o;
+    tu_run(c, g, "{}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_ESTEPLIMIT);
     ck_assert_uint_eq(yg_list_size(o.path), YG_DEFAULT_STEP_LIMIT);
-    outcome_release(&o);
-    run(c, g, "{}", NULL, 5, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_outcome_release(&o);
+    tu_run(c, g, "{}", NULL, 5, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_ESTEPLIMIT);
     ck_assert_uint_eq(yg_list_size(o.path), 5);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* config.recursion_limit */
     char *yaml = malloc(strlen(LOOP_GRAPH_BODY) + 64);
     sprintf(yaml, "config: {recursion_limit: 7}\n%s", LOOP_GRAPH_BODY);
-    yg_graph_t *g7 = load(rt, "forever7.yaml", yaml);
+    yg_graph_t *g7 = tu_load_graph(rt, "forever7.yaml", yaml);
     free(yaml);
-    run(c, g7, "{}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_run(c, g7, "{}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_uint_eq(yg_list_size(o.path), 7);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -676,7 +534,7 @@ END_TEST
 START_TEST(fan_in_runs_once_per_step_with_predecessors)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "fanin.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "fanin.yaml",
                          "name: fanin\n"
                          "state: {count: int, xa: str, xb: str}\n"
                          "nodes:\n"
@@ -691,15 +549,15 @@ START_TEST(fan_in_runs_once_per_step_with_predecessors)
                          "  - {from: a, to: join}\n"
                          "  - {from: b2, to: join}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"count\": 0}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"count\": 0}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     /* unequal branches: join runs in step 1 (after a) and step 2 (after b2) */
-    ck_assert_uint_eq(count_in_path(&o, "join"), 2);
+    ck_assert_uint_eq(tu_count_in_path(&o, "join"), 2);
     ck_assert_int_eq(yg_value_int(S(&o, "count")), 2);
     /* [C] 5.5: current_step of parallel tasks = last in declaration order */
     ck_assert_str_eq(yg_value_str(S(&o, "current_step")), "join");
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -708,7 +566,7 @@ END_TEST
 START_TEST(concurrent_plain_write_fails_the_step)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "conc.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "conc.yaml",
                          "name: conc\n"
                          "state: {same: str}\n"
                          "nodes:\n"
@@ -718,14 +576,14 @@ START_TEST(concurrent_plain_write_fails_the_step)
                          "  - {from: START, to: left}\n"
                          "  - {from: START, to: right}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_outcome_t o;
+    tu_run(c, g, "{}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_ECONCURRENT);
     ck_assert_ptr_nonnull(strstr(o.r.error.message, "'same'"));
     ck_assert_ptr_nonnull(strstr(o.r.error.message, "left"));
     ck_assert_ptr_nonnull(strstr(o.r.error.message, "right"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -734,7 +592,7 @@ END_TEST
 START_TEST(undeclared_input_keys_are_dropped)
 {
     yg_runtime_t *rt = start(NULL, NULL);
-    yg_graph_t *g = load(rt, "drop.yaml",
+    yg_graph_t *g = tu_load_graph(rt, "drop.yaml",
                          "name: drop\n"
                          "state: {kept: str}\n"
                          "nodes:\n"
@@ -742,13 +600,13 @@ START_TEST(undeclared_input_keys_are_dropped)
                          "edges:\n"
                          "  - {from: START, to: n}\n");
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
-    run(c, g, "{\"kept\": \"k\", \"secret\": 1}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_COMPLETED);
+    tu_outcome_t o;
+    tu_run(c, g, "{\"kept\": \"k\", \"secret\": 1}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o, "kept")), "k");
     ck_assert(!yg_map_has(o.r.state, "secret"));
     ck_assert(!yg_map_has(o.r.state, "other"));
-    outcome_release(&o);
+    tu_outcome_release(&o);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -771,14 +629,14 @@ START_TEST(threads_checkpointer_rules)
 {
     testutil_write_temp("prompts/slow.yaml", "system: s\nuser: 'do {topic}'\n");
     yg_runtime_t *rt = start("slow: {delay_ms: 400, reply: finished}\n", NULL);
-    yg_graph_t *g = load(rt, "slow.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow.yaml", SLOW_GRAPH);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o;
+    tu_outcome_t o;
     /* a graph with a checkpointer needs a thread id */
-    run(c, g, "{\"topic\": \"x\"}", NULL, 0, &o);
-    assert_status(&o, YG_RUN_ERROR);
+    tu_run(c, g, "{\"topic\": \"x\"}", NULL, 0, &o);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_EINVAL);
-    outcome_release(&o);
+    tu_outcome_release(&o);
     /* unknown thread: not found */
     yg_result_t st;
     ck_assert_int_eq(yg_get_state(c, g, "no-such-thread", WAIT_MS, &st), YG_OK);
@@ -790,32 +648,32 @@ START_TEST(threads_checkpointer_rules)
     ck_assert_uint_eq(yg_list_size(st.history), 0);
     yg_result_release(&st);
     /* two threads in parallel; a second run on a busy thread is refused */
-    outcome_t o1, o2, o3;
-    outcome_init(&o1);
-    outcome_init(&o2);
-    outcome_init(&o3);
-    yg_value_t *input = J("{\"topic\": \"x\"}");
+    tu_outcome_t o1, o2, o3;
+    tu_outcome_init(&o1);
+    tu_outcome_init(&o2);
+    tu_outcome_init(&o3);
+    yg_value_t *input = tu_json("{\"topic\": \"x\"}");
     yg_run_opts_t t1 = { .thread_id = "p1" }, t2 = { .thread_id = "p2" };
-    int64_t start_ms = now_ms();
-    ck_assert_int_gt(yg_run_graph_async(c, g, input, &t1, on_done, &o1), 0);
-    ck_assert_int_gt(yg_run_graph_async(c, g, input, &t2, on_done, &o2), 0);
-    ck_assert_int_gt(yg_run_graph_async(c, g, input, &t1, on_done, &o3), 0);
+    int64_t start_ms = tu_now_ms();
+    ck_assert_int_gt(yg_run_graph_async(c, g, input, &t1, tu_on_done, &o1), 0);
+    ck_assert_int_gt(yg_run_graph_async(c, g, input, &t2, tu_on_done, &o2), 0);
+    ck_assert_int_gt(yg_run_graph_async(c, g, input, &t1, tu_on_done, &o3), 0);
     yg_value_destroy(&input);
-    wait_outcome(c, &o3);
-    assert_status(&o3, YG_RUN_ERROR);
+    tu_wait_outcome(c, &o3);
+    tu_assert_status(&o3, YG_RUN_ERROR);
     ck_assert_int_eq(o3.r.error.code, YG_EBUSY);
-    wait_outcome(c, &o1);
-    wait_outcome(c, &o2);
-    int64_t elapsed = now_ms() - start_ms;
-    assert_status(&o1, YG_RUN_COMPLETED);
-    assert_status(&o2, YG_RUN_COMPLETED);
+    tu_wait_outcome(c, &o1);
+    tu_wait_outcome(c, &o2);
+    int64_t elapsed = tu_now_ms() - start_ms;
+    tu_assert_status(&o1, YG_RUN_COMPLETED);
+    tu_assert_status(&o2, YG_RUN_COMPLETED);
     ck_assert_str_eq(yg_value_str(S(&o1, "out")), "finished");
     ck_assert_str_eq(o2.r.thread_id, "p2");
     /* concurrent, not one after the other (2 x 400 ms) */
     ck_assert_msg(elapsed < 790, "two runs took %lld ms", (long long)elapsed);
-    outcome_release(&o1);
-    outcome_release(&o2);
-    outcome_release(&o3);
+    tu_outcome_release(&o1);
+    tu_outcome_release(&o2);
+    tu_outcome_release(&o3);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }
@@ -825,37 +683,37 @@ START_TEST(cancel_ends_run_quickly)
 {
     testutil_write_temp("prompts/slow.yaml", "system: s\nuser: 'do {topic}'\n");
     yg_runtime_t *rt = start("slow: {delay_ms: 20000, reply: never}\n", NULL);
-    yg_graph_t *g = load(rt, "slow2.yaml", SLOW_GRAPH);
+    yg_graph_t *g = tu_load_graph(rt, "slow2.yaml", SLOW_GRAPH);
     yg_client_t *c = yg_client_new(rt);
-    outcome_t o, oc;
-    outcome_init(&o);
-    outcome_init(&oc);
-    yg_value_t *input = J("{\"topic\": \"x\"}");
+    tu_outcome_t o, oc;
+    tu_outcome_init(&o);
+    tu_outcome_init(&oc);
+    yg_value_t *input = tu_json("{\"topic\": \"x\"}");
     yg_run_opts_t opts = { .thread_id = "tcancel" };
-    int64_t req = yg_run_graph_async(c, g, input, &opts, on_done, &o);
+    int64_t req = yg_run_graph_async(c, g, input, &opts, tu_on_done, &o);
     yg_value_destroy(&input);
     ck_assert_int_gt(req, 0);
     /* let it reach the node actor */
-    int64_t until = now_ms() + 200;
-    while (now_ms() < until)
+    int64_t until = tu_now_ms() + 200;
+    while (tu_now_ms() < until)
         yg_client_wait(c, 20);
     ck_assert(!o.done);
-    int64_t t0 = now_ms();
-    ck_assert_int_gt(yg_cancel_async(c, req, NULL, on_done, &oc), 0);
-    wait_outcome(c, &o);
-    wait_outcome(c, &oc);
-    assert_status(&o, YG_RUN_ERROR);
+    int64_t t0 = tu_now_ms();
+    ck_assert_int_gt(yg_cancel_async(c, req, NULL, tu_on_done, &oc), 0);
+    tu_wait_outcome(c, &o);
+    tu_wait_outcome(c, &oc);
+    tu_assert_status(&o, YG_RUN_ERROR);
     ck_assert_int_eq(o.r.error.code, YG_ECANCELLED);
-    assert_status(&oc, YG_RUN_COMPLETED);
-    ck_assert_int_lt(now_ms() - t0, 2000);
-    outcome_release(&o);
-    outcome_release(&oc);
+    tu_assert_status(&oc, YG_RUN_COMPLETED);
+    ck_assert_int_lt(tu_now_ms() - t0, 2000);
+    tu_outcome_release(&o);
+    tu_outcome_release(&oc);
     /* cancelling nothing: not found */
-    outcome_init(&oc);
-    ck_assert_int_gt(yg_cancel_async(c, 0, "nothing-here", on_done, &oc), 0);
-    wait_outcome(c, &oc);
+    tu_outcome_init(&oc);
+    ck_assert_int_gt(yg_cancel_async(c, 0, "nothing-here", tu_on_done, &oc), 0);
+    tu_wait_outcome(c, &oc);
     ck_assert_int_eq(oc.r.error.code, YG_ENOTFOUND);
-    outcome_release(&oc);
+    tu_outcome_release(&oc);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);
 }

@@ -19,8 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "testutil.h"
-#include "yamlgraph/yamlgraph.h"
+#include "testutil_rt.h"
 #include "yamlgraph/yg_native.h"
 #include "yamlgraph/yg_worker_api.h"
 #include "yg_worker.h"
@@ -28,13 +27,6 @@
 #define WAIT_MS 15000
 /* Short heartbeats keep the dead-worker tests quick: dead after 3 x 100 ms. */
 #define TEST_HEARTBEAT_MS 100
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Two llm nodes in sequence: gen1 writes a, gen2 writes b. */
 static const char *TWO_STEP =
@@ -117,9 +109,9 @@ static yg_worker_t *start_worker(yg_runtime_t *rt, const char *graph_path, const
 
 static void wait_registered(yg_worker_t *w)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
+    int64_t deadline = tu_now_ms() + WAIT_MS;
     yg_worker_stats_t st = { 0 };
-    while (now_ms() < deadline) {
+    while (tu_now_ms() < deadline) {
         ck_assert_int_eq(yg_worker_stats(w, &st), YG_OK);
         if (st.nodes > 0 && st.registered == st.nodes)
             return;
@@ -167,15 +159,15 @@ static void start_run(yg_client_t *cl, yg_graph_t *g, int n, outcome_t *o)
 /* Dispatch the client's replies for ms milliseconds. */
 static void pump(yg_client_t *cl, int ms)
 {
-    int64_t until = now_ms() + ms;
-    while (now_ms() < until)
+    int64_t until = tu_now_ms() + ms;
+    while (tu_now_ms() < until)
         ck_assert_int_ge(yg_client_wait(cl, 10), 0);
 }
 
 static void wait_done(yg_client_t *cl, outcome_t *o, int count)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
-    while (o->done < count && now_ms() < deadline)
+    int64_t deadline = tu_now_ms() + WAIT_MS;
+    while (o->done < count && tu_now_ms() < deadline)
         ck_assert_int_ge(yg_client_wait(cl, 50), 0);
     ck_assert_int_eq(o->done, count);
 }
@@ -295,14 +287,14 @@ START_TEST(killed_worker_tasks_are_redispatched)
     ck_assert_uint_eq(stats_of(a).tasks, 1);
     yg_worker_t *b = start_worker(rt, path, "b", "p1: from-b\np2: b2\n", NULL, TEST_HEARTBEAT_MS);
     wait_registered(b);
-    int64_t t0 = now_ms();
+    int64_t t0 = tu_now_ms();
     yg_worker_kill(&a); /* no goodbye: the coordinator finds out by itself */
     ck_assert_ptr_null(a);
     wait_done(cl, &o, 1);
     ck_assert_msg(o.status == YG_RUN_COMPLETED, "run: %s", o.message);
     ck_assert_str_eq(state_str(&o, "a"), "from-b");
     ck_assert_str_eq(state_str(&o, "b"), "b2");
-    ck_assert_msg(now_ms() - t0 < 5000, "re-dispatch took %lld ms", (long long)(now_ms() - t0));
+    ck_assert_msg(tu_now_ms() - t0 < 5000, "re-dispatch took %lld ms", (long long)(tu_now_ms() - t0));
     ck_assert_uint_eq(stats_of(b).tasks, 2);
     yg_value_destroy(&o.state);
     yg_client_destroy(&cl);
@@ -345,8 +337,8 @@ START_TEST(partitioned_worker_is_declared_dead_and_its_late_result_ignored)
     ck_assert_str_eq(state_str(&o, "b"), "b2");
     ck_assert_uint_eq(stats_of(a).results, 1); /* it did send it */
     /* the coordinator forgot a: its next heartbeat makes it register again */
-    int64_t deadline = now_ms() + WAIT_MS;
-    while (stats_of(a).reregistrations == 0 && now_ms() < deadline)
+    int64_t deadline = tu_now_ms() + WAIT_MS;
+    while (stats_of(a).reregistrations == 0 && tu_now_ms() < deadline)
         zclock_sleep(10);
     ck_assert_uint_ge(stats_of(a).reregistrations, 1);
     wait_registered(a);
@@ -381,13 +373,13 @@ START_TEST(goodbye_redispatches_at_once)
     ck_assert_uint_eq(stats_of(a).tasks, 1);
     yg_worker_t *b = start_worker(rt, path, "b", "p1: from-b\np2: b2\n", NULL, 0);
     wait_registered(b);
-    int64_t t0 = now_ms();
+    int64_t t0 = tu_now_ms();
     yg_worker_destroy(&a);
     wait_done(cl, &o, 1);
     ck_assert_msg(o.status == YG_RUN_COMPLETED, "run: %s", o.message);
     ck_assert_str_eq(state_str(&o, "a"), "from-b");
-    ck_assert_msg(now_ms() - t0 < 2000, "goodbye re-dispatch took %lld ms",
-                  (long long)(now_ms() - t0));
+    ck_assert_msg(tu_now_ms() - t0 < 2000, "goodbye re-dispatch took %lld ms",
+                  (long long)(tu_now_ms() - t0));
     yg_value_destroy(&o.state);
     yg_client_destroy(&cl);
     yg_worker_destroy(&b);
