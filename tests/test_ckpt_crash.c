@@ -8,10 +8,8 @@
  * an 8-byte file header, then records of [u32 length][u32 crc(length)]
  * [u32 crc(payload)][payload].
  */
-#include "testutil.h"
-#include "yg_checkpoint.h"
+#include "testutil_ckpt.h"
 
-#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,7 +22,6 @@
 
 #define FILE_HEADER 8
 #define RECORD_HEADER 12
-#define WAIT_TIMEOUT_MS 10000
 /* Saves the child keeps in flight (so group commits happen). */
 #define CHILD_IN_FLIGHT 4
 /* Acknowledgements the parent waits for before killing the child. */
@@ -32,67 +29,6 @@
 #define CRASH_THREAD "crash"
 
 /* --- helpers ------------------------------------------------------------- */
-
-typedef struct {
-    int pending;
-    int status;
-    yg_checkpoint_t *loaded;
-    yg_value_t *history;
-} ctx_t;
-
-static void on_done(int status, const yg_error_t *err, void *arg)
-{
-    ctx_t *ctx = arg;
-    ctx->pending--;
-    ctx->status = status;
-}
-
-static void on_load(int status, yg_checkpoint_t *ckpt, const yg_error_t *err, void *arg)
-{
-    ctx_t *ctx = arg;
-    ctx->pending--;
-    ctx->status = status;
-    yg_checkpoint_destroy(&ctx->loaded);
-    ctx->loaded = ckpt;
-}
-
-static void on_list(int status, yg_value_t *history, const yg_error_t *err, void *arg)
-{
-    ctx_t *ctx = arg;
-    ctx->pending--;
-    ctx->status = status;
-    yg_value_destroy(&ctx->history);
-    ctx->history = history;
-}
-
-static int poll_pending(zloop_t *loop, int timer_id, void *arg)
-{
-    return ((ctx_t *)arg)->pending <= 0 ? -1 : 0;
-}
-
-static int give_up(zloop_t *loop, int timer_id, void *arg)
-{
-    return -1;
-}
-
-static void wait_all(zloop_t *loop, ctx_t *ctx)
-{
-    if (ctx->pending <= 0)
-        return;
-    int poll = zloop_timer(loop, 1, 0, poll_pending, ctx);
-    int limit = zloop_timer(loop, WAIT_TIMEOUT_MS, 1, give_up, NULL);
-    zloop_start(loop);
-    zloop_timer_end(loop, poll);
-    zloop_timer_end(loop, limit);
-    ck_assert_msg(ctx->pending == 0, "%d operations did not complete", ctx->pending);
-}
-
-static const char *store_path(const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s.ygc", testutil_temp_dir(), name);
-    return path;
-}
 
 /* Ids the parent can predict: zero-padded step numbers sort in order. */
 static void step_id(char *buf, size_t size, int64_t step)
