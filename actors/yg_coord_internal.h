@@ -83,8 +83,26 @@ typedef enum {
     RUN_STARTING = 0,      /* loading the checkpoint / saving the input */
     RUN_STEPPING,          /* tasks in flight */
     RUN_SAVING,            /* waiting for a checkpoint save */
+    RUN_DRAINING,          /* outcome decided, reply held until its saves completed */
     RUN_FINISHED
 } coord_run_phase_t;
+
+/* Checkpoint saves of one store, numbered in start order.  Stores complete
+ * operations in the order they were started (yg_checkpoint.h), so "save n
+ * completed" means every save numbered <= n completed: a run waits for the
+ * number of its last save (docs/checkpoints.md "Durability"). */
+typedef struct coord_save_seq {
+    uint64_t issued;       /* saves started */
+    uint64_t done;         /* saves completed (with any outcome) */
+} coord_save_seq_t;
+
+/* A reply held while a run drains (RUN_DRAINING). */
+typedef struct coord_final {
+    char *status;          /* "completed" | "interrupted" | "error" */
+    int code;
+    char *message;         /* NULL unless an error */
+    yg_value_t *interrupts;
+} coord_final_t;
 
 typedef struct coord_run {
     uint64_t id;
@@ -117,6 +135,15 @@ typedef struct coord_run {
     bool force;
     yg_value_t *input;
     yg_value_t *resume_value;
+    /* durability (docs/checkpoints.md "Durability") */
+    bool async_saves;      /* durability async: steps do not wait for their save */
+    uint64_t save_ticket;  /* number of the last save of this run or its children */
+    uint32_t saves_inflight; /* saves of this run not completed yet */
+    int save_error;        /* first failed save (a yg_code_t), 0 = none */
+    char *save_message;    /* its message (owned) */
+    bool save_reported;    /* the run already fails with that error */
+    coord_final_t final;   /* the held reply while RUN_DRAINING */
+    void *drain_handle;    /* its entry in coord->draining, NULL when none */
 } coord_run_t;
 
 /* An outbox: the messages queued for one destination (yg_coordinator.c). */
@@ -140,6 +167,8 @@ typedef struct coord {
     zhashx_t *runs;        /* run id string -> coord_run_t (owned) */
     zhashx_t *threads;     /* "<ns>|<thread>" -> run (borrowed): one active run per thread */
     zhashx_t *stores;      /* spec -> yg_ckpt_t (owned) */
+    zhashx_t *save_seqs;   /* yg_ckpt_t * -> coord_save_seq_t (owned values) */
+    zlistx_t *draining;    /* coord_run_t * in RUN_DRAINING (borrowed) */
     yg_ckpt_t *global_store; /* borrowed from stores; NULL = per graph */
     zhashx_t *out_nodes;   /* identity hex -> outbox (to node actors) */
     zhashx_t *out_api;     /* identity hex -> outbox (to clients) */
@@ -211,6 +240,7 @@ typedef struct coord_start {
     uint64_t parent_task;
     yg_ckpt_t *store;        /* child runs: the parent's store */
     int depth;
+    yg_durability_t durability; /* the request's (child runs: the parent's effective mode) */
 } coord_start_t;
 
 /* Start a run; on a request error replies with an error and returns it. */
@@ -231,6 +261,8 @@ void coord_run_redispatch(coord_t *self, uint64_t run_id, uint64_t task_index);
  * worker of the node, or queued until one arrives).  Returns how many. */
 size_t coord_run_worker_lost(coord_t *self, coord_worker_t *worker);
 void coord_run_destroy(coord_t *self, coord_run_t **run_p);
+/* The save counters of a store (created on first use); NULL on ENOMEM. */
+coord_save_seq_t *coord_save_seq(coord_t *self, yg_ckpt_t *store);
 /* Emit an event of a run to its subscriber (data: map, takes ownership). */
 void coord_run_emit(coord_t *self, coord_run_t *run, const char *kind, yg_value_t *data);
 /* Reply an error to a client request (not a run). */

@@ -6,7 +6,10 @@
  *   resume: load latest checkpoint -> restore the unfinished step (kept
  *           writes, interrupted tasks get their resume value) -> step
  *   step:   dispatch every pending task -> collect results -> merge in
- *           task order -> edges -> [save checkpoint, sync] -> next step
+ *           task order -> edges -> [save checkpoint] -> next step
+ *           (durability sync: the next step waits for the save; async: it
+ *           starts at once and the run's reply waits for every save,
+ *           docs/checkpoints.md "Durability")
  *   pause:  a task interrupted -> commit interrupt_output_mapping values,
  *           save tasks + writes + interrupts -> reply "interrupted"
  *
@@ -36,9 +39,12 @@ typedef struct run_ctx {
     uint64_t run_id;
     after_save_t after;
     yg_value_t *error;     /* AFTER_ERROR: {code, message} */
+    yg_ckpt_t *store;      /* saves: the store counted in coord->save_seqs */
+    bool async;            /* a save the run did not wait for */
 } run_ctx_t;
 
 static void dispatch_step(coord_t *self, coord_run_t *run);
+static void cancel_tasks(coord_t *self, coord_run_t *run);
 static void finish_step(coord_t *self, coord_run_t *run);
 static void reply_final(coord_t *self, coord_run_t *run, const char *status, int code,
                         const char *message, yg_value_t *interrupts);
@@ -117,6 +123,14 @@ void coord_run_destroy(coord_t *self, coord_run_t **run_p)
             zhashx_delete(self->threads, run->busy_key);
         free(run->busy_key);
     }
+    if (run->drain_handle) {
+        zlistx_delete(self->draining, run->drain_handle);
+        run->drain_handle = NULL;
+    }
+    free(run->final.status);
+    free(run->final.message);
+    yg_value_destroy(&run->final.interrupts);
+    free(run->save_message);
     coord_tasks_free(&run->tasks, run->ntasks);
     yg_value_destroy(&run->state);
     yg_value_destroy(&run->input);
@@ -193,10 +207,30 @@ void coord_reply_error(coord_t *self, zframe_t *client, int64_t req, int code, c
     coord_send_api(self, client, reply);
 }
 
-/* Send the run's outcome to whoever asked, emit run_end, destroy the run. */
-static void reply_final(coord_t *self, coord_run_t *run, const char *status, int code,
-                        const char *message, yg_value_t *interrupts)
+/* Send the run's outcome to whoever asked, emit run_end, destroy the run.
+ * A save that failed turns a completed or interrupted outcome into that
+ * error (nothing unsaved is acknowledged). */
+static void send_final(coord_t *self, coord_run_t *run, const char *status, int code,
+                       const char *message, yg_value_t *interrupts)
 {
+    char text[YG_ERROR_MESSAGE_MAX];
+    if (run->save_error && !run->save_reported && code == YG_OK) {
+        snprintf(text, sizeof text, "checkpoint save failed: %s",
+                 run->save_message ? run->save_message : yg_strerror(run->save_error));
+        status = "error";
+        code = run->save_error;
+        message = text;
+        yg_value_destroy(&interrupts);
+        coord_log(self, YG_LOG_INFO, "run %s failed: %s", run->id_str, message);
+        yg_value_t *e = yg_map_new();
+        map_put(e, "node", yg_null_new());
+        map_put(e, "record", error_map(code, message, NULL));
+        coord_run_emit(self, run, "error", e);
+    } else if (run->save_error && !run->save_reported && message) {
+        snprintf(text, sizeof text, "%s (a checkpoint save failed too: %s)", message,
+                 run->save_message ? run->save_message : yg_strerror(run->save_error));
+        message = text;
+    }
     if (!interrupts)
         interrupts = yg_list_new();
     if (wants_events(self, run)) {
@@ -227,6 +261,65 @@ static void reply_final(coord_t *self, coord_run_t *run, const char *status, int
         coord_send_api(self, run->client, reply);
     run->phase = RUN_FINISHED;
     coord_run_destroy(self, &run);
+}
+
+/* Whether a save of the run (or of its children) has not completed yet. */
+static bool saves_pending(coord_t *self, const coord_run_t *run)
+{
+    if (!run->store || run->save_ticket == 0)
+        return false;
+    const coord_save_seq_t *seq = zhashx_lookup(self->save_seqs, run->store);
+    return seq && seq->done < run->save_ticket;
+}
+
+/* The run's outcome: sent at once, or held (RUN_DRAINING) until every save
+ * it started has completed, so that nothing acknowledged can be lost and
+ * the next run of the thread reads this run's last checkpoint. */
+static void reply_final(coord_t *self, coord_run_t *run, const char *status, int code,
+                        const char *message, yg_value_t *interrupts)
+{
+    if (self->terminating || !saves_pending(self, run)) {
+        send_final(self, run, status, code, message, interrupts);
+        return;
+    }
+    coord_final_t held = { .status = strdup(status),
+                           .code = code,
+                           .message = message ? strdup(message) : NULL,
+                           .interrupts = interrupts };
+    void *handle = run->drain_handle ? run->drain_handle : zlistx_add_end(self->draining, run);
+    if (!held.status || (message && !held.message) || !handle) {
+        free(held.status);
+        free(held.message);
+        coord_log(self, YG_LOG_ERROR, "run %s: out of memory holding its reply", run->id_str);
+        send_final(self, run, status, code, message, interrupts);
+        return;
+    }
+    free(run->final.status);
+    free(run->final.message);
+    yg_value_destroy(&run->final.interrupts);
+    run->final = held;
+    run->drain_handle = handle;
+    run->phase = RUN_DRAINING;
+}
+
+/* Send the held replies of the runs on `store` whose saves all completed. */
+static void release_drained(coord_t *self, yg_ckpt_t *store)
+{
+    bool sent = true;
+    while (sent && zlistx_size(self->draining) > 0) {
+        sent = false;
+        for (coord_run_t *r = zlistx_first(self->draining); r; r = zlistx_next(self->draining)) {
+            if (r->store != store || saves_pending(self, r))
+                continue;
+            coord_final_t f = r->final;
+            r->final = (coord_final_t){ 0 };
+            send_final(self, r, f.status, f.code, f.message, f.interrupts); /* frees r */
+            free(f.status);
+            free(f.message);
+            sent = true;
+            break; /* the list changed */
+        }
+    }
 }
 
 void coord_run_fail(coord_t *self, coord_run_t *run, int code, const char *fmt, ...)
@@ -326,6 +419,17 @@ static yg_value_t *tasks_value(const coord_run_t *run, yg_value_t **writes_out,
 
 static void on_saved(int status, const yg_error_t *err, void *arg);
 
+/* A save numbered `ticket` was started for run: the run and its ancestors
+ * (children save into their parent's store) reply only after it. */
+static void note_save(coord_t *self, coord_run_t *run, uint64_t ticket)
+{
+    yg_ckpt_t *store = run->store;
+    for (coord_run_t *r = run; r && r->store == store;
+         r = r->is_child ? coord_run_find(self, r->parent_run) : NULL)
+        if (r->save_ticket < ticket)
+            r->save_ticket = ticket;
+}
+
 /* Save the run's checkpoint; `with_tasks` stores the current step's tasks
  * (pending / kept writes / interrupts).  Without a store, continues
  * directly. */
@@ -367,9 +471,12 @@ static void save_and_continue(coord_t *self, coord_run_t *run, const char *sourc
                                                : after == AFTER_ERROR     ? "error"
                                                : after == AFTER_COMPLETE  ? "completed"
                                                                           : "running"));
+        /* how this checkpoint was written (docs/checkpoints.md "Durability") */
+        map_put(ck->meta, "durability", yg_str_new(run->async_saves ? "async" : "sync"));
         if (run->last_ckpt_id)
             ck->parent_id = strdup(run->last_ckpt_id);
-        rc = yg_checkpoint_assign_id(ck);
+        coord_save_seq_t *seq = coord_save_seq(self, run->store);
+        rc = seq ? yg_checkpoint_assign_id(ck) : YG_ENOMEM;
         if (rc == YG_OK && ck->values && ck->source)
             rc = yg_ckpt_save(run->store, ck, on_saved, ctx);
         else if (rc == YG_OK)
@@ -377,6 +484,8 @@ static void save_and_continue(coord_t *self, coord_run_t *run, const char *sourc
         if (rc == YG_OK) {
             free(run->last_ckpt_id);
             run->last_ckpt_id = strdup(ck->id);
+            ctx->store = run->store;
+            note_save(self, run, ++seq->issued);
         } else {
             yg_error_set(&serr, rc, "checkpoint save refused: %s", yg_strerror(rc));
         }
@@ -391,21 +500,67 @@ static void save_and_continue(coord_t *self, coord_run_t *run, const char *sourc
         coord_run_fail(self, run, rc, "cannot save checkpoint: %s", yg_strerror(rc));
         return;
     }
+    run->saves_inflight++;
+    if (run->async_saves && after == AFTER_DISPATCH &&
+        run->saves_inflight <= YG_COORD_MAX_ASYNC_SAVES) {
+        /* durability async: the store keeps the order, the reply waits */
+        ctx->async = true;
+        dispatch_step(self, run);
+        return;
+    }
     run->phase = RUN_SAVING;
+}
+
+/* Remember the first failed save of a run. */
+static void note_save_error(coord_run_t *run, int status, const yg_error_t *err)
+{
+    if (run->save_error)
+        return;
+    run->save_error = status;
+    run->save_message = strdup(err && err->message[0] ? err->message : yg_strerror(status));
+}
+
+/* End a run with its failed save's error. */
+static void fail_on_save_error(coord_t *self, coord_run_t *run)
+{
+    run->save_reported = true;
+    coord_run_fail(self, run, run->save_error, "checkpoint save failed: %s",
+                   run->save_message ? run->save_message : yg_strerror(run->save_error));
 }
 
 static void on_saved(int status, const yg_error_t *err, void *arg)
 {
     run_ctx_t *ctx = arg;
     coord_t *self = ctx->self;
-    coord_run_t *run = self->terminating ? NULL : coord_run_find(self, ctx->run_id);
-    if (!run) {
+    if (self->terminating) {
         ctx_free(ctx);
         return;
     }
-    if (status != YG_OK) {
-        coord_run_fail(self, run, status, "checkpoint save failed: %s",
-                       err ? err->message : yg_strerror(status));
+    coord_save_seq_t *seq = ctx->store ? zhashx_lookup(self->save_seqs, ctx->store) : NULL;
+    if (seq)
+        seq->done++;
+    coord_run_t *run = coord_run_find(self, ctx->run_id);
+    if (run && ctx->store && run->saves_inflight > 0)
+        run->saves_inflight--;
+    if (run && status != YG_OK)
+        note_save_error(run, status, err);
+    if (ctx->async || !run || run->phase == RUN_DRAINING) {
+        /* a save nobody waited for: a failure ends a run still stepping
+         * (a run saving or draining reports it when it replies) */
+        if (run && status != YG_OK && run->phase == RUN_STEPPING) {
+            cancel_tasks(self, run);
+            fail_on_save_error(self, run);
+        }
+        if (ctx->store)
+            release_drained(self, ctx->store);
+        ctx_free(ctx);
+        coord_flush(self);
+        return;
+    }
+    if (run->save_error) {
+        fail_on_save_error(self, run);
+        if (ctx->store)
+            release_drained(self, ctx->store);
         ctx_free(ctx);
         coord_flush(self);
         return;
@@ -441,6 +596,8 @@ static void on_saved(int status, const yg_error_t *err, void *arg)
                        run->step_limit);
         break;
     }
+    if (ctx->store)
+        release_drained(self, ctx->store);
     ctx_free(ctx);
     coord_flush(self);
     coord_spin_soon(self);
@@ -582,8 +739,6 @@ static bool send_task(coord_t *self, coord_run_t *run, size_t i)
     t->worker = coord_dispatch(self, &run->cg->nodes[t->node_index], m, &overflow);
     return !overflow;
 }
-
-static void cancel_tasks(coord_t *self, coord_run_t *run);
 
 /* End a run whose task found no room in its node's waiting queue. */
 static void fail_no_worker(coord_t *self, coord_run_t *run, const coord_task_t *t)
@@ -1020,6 +1175,13 @@ static coord_run_t *run_new(coord_t *self, const coord_start_t *s)
     if (!limit && s->cg && s->cg->graph->recursion_limit != YG_DEFAULT_STEP_LIMIT)
         limit = s->cg->graph->recursion_limit;
     run->step_limit = limit > 0 ? limit : self->cfg.step_limit;
+    /* durability: the request, else the graph, else the runtime, else sync */
+    yg_durability_t durability = s->durability;
+    if (durability == YG_DURABILITY_DEFAULT && s->cg)
+        durability = (yg_durability_t)s->cg->graph->checkpointer.durability;
+    if (durability == YG_DURABILITY_DEFAULT)
+        durability = self->cfg.durability;
+    run->async_saves = durability == YG_DURABILITY_ASYNC;
     char key[24];
     snprintf(key, sizeof key, "%" PRIu64, run->id);
     if (!run->ns || !run->state || !run->client || (s->thread && !run->thread)) {

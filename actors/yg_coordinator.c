@@ -506,6 +506,33 @@ static void store_destroy(void **item)
     *item = NULL;
 }
 
+static size_t pointer_hash(const void *key)
+{
+    uintptr_t v = (uintptr_t)key;
+    return (size_t)(v ^ (v >> 17)); /* allocations are aligned: mix the high bits in */
+}
+
+static int pointer_compare(const void *a, const void *b)
+{
+    return a == b ? 0 : ((uintptr_t)a < (uintptr_t)b ? -1 : 1);
+}
+
+static void save_seq_destroy(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+coord_save_seq_t *coord_save_seq(coord_t *self, yg_ckpt_t *store)
+{
+    coord_save_seq_t *seq = zhashx_lookup(self->save_seqs, store);
+    if (!seq && (seq = calloc(1, sizeof *seq)) != NULL && zhashx_insert(self->save_seqs, store, seq) != 0) {
+        free(seq);
+        seq = NULL;
+    }
+    return seq;
+}
+
 coord_graph_t *coord_find_graph(coord_t *self, const char *id)
 {
     if (!id)
@@ -829,7 +856,10 @@ static void on_child(coord_t *self, zframe_t *identity, const yg_value_t *msg)
                         .parent_task = task,
                         .store = parent->store,
                         .depth = parent->depth + 1,
-                        .step_limit = 0 };
+                        .step_limit = 0,
+                        /* a child saves into its parent's store, in its mode */
+                        .durability = parent->async_saves ? YG_DURABILITY_ASYNC
+                                                          : YG_DURABILITY_SYNC };
     if (!cg) {
         yg_value_t *done = yg_map_new();
         yg_map_set(done, YG_MSG_TYPE, yg_str_new(YG_MSG_CHILD_DONE));
@@ -919,9 +949,18 @@ static void api_run(coord_t *self, zframe_t *client, int64_t req, const yg_value
                           yg_type_name(yg_value_type(input)));
         return;
     }
+    yg_durability_t durability = YG_DURABILITY_DEFAULT;
+    const yg_value_t *dv = yg_map_get(opts, "durability");
+    if (dv && (yg_value_type(dv) != YG_STR ||
+               yg_durability_parse(yg_value_str(dv), &durability) != YG_OK)) {
+        coord_reply_error(self, client, req, YG_EINVAL,
+                          "opts.durability must be \"sync\" or \"async\"");
+        return;
+    }
     coord_start_t s = { .cg = cg,
                         .thread = opt_str(msg, "thread"),
                         .ns = "",
+                        .durability = durability,
                         .resume = resume,
                         .force = yg_value_bool(yg_map_get(opts, "force")),
                         .subscribe = yg_value_bool(yg_map_get(opts, "stream")),
@@ -940,8 +979,8 @@ static void api_cancel(coord_t *self, zframe_t *client, int64_t req, const yg_va
     const char *thread = opt_str(msg, "thread");
     coord_run_t *found = NULL;
     for (coord_run_t *r = zhashx_first(self->runs); r; r = zhashx_next(self->runs)) {
-        if (r->is_child || r->phase == RUN_FINISHED)
-            continue;
+        if (r->is_child || r->phase == RUN_FINISHED || r->phase == RUN_DRAINING)
+            continue; /* a draining run has its outcome: only its reply waits */
         if (target > 0 && r->req == target && r->client && zframe_eq(r->client, client)) {
             found = r;
             break;
@@ -1260,19 +1299,27 @@ static int coord_setup(coord_t *self, start_args_t *args)
     self->runs = zhashx_new();
     self->threads = zhashx_new();
     self->stores = zhashx_new();
+    self->save_seqs = zhashx_new();
+    self->draining = zlistx_new();
     self->out_nodes = zhashx_new();
     self->out_api = zhashx_new();
     self->nodes_sock = zsock_new(ZMQ_ROUTER);
     self->api_sock = zsock_new(ZMQ_ROUTER);
     if (!self->loop || !self->graphs || !self->workers || !self->runs || !self->threads ||
-        !self->stores || !self->out_nodes || !self->out_api || !self->nodes_sock ||
-        !self->api_sock) {
+        !self->stores || !self->save_seqs || !self->draining || !self->out_nodes ||
+        !self->out_api || !self->nodes_sock || !self->api_sock) {
         snprintf(args->error, sizeof args->error, "out of memory starting the coordinator");
         return YG_ENOMEM;
     }
     zhashx_set_destructor(self->graphs, graph_destroy);
     zhashx_set_destructor(self->workers, worker_destroy);
     zhashx_set_destructor(self->stores, store_destroy);
+    /* save counters are keyed by the store's address */
+    zhashx_set_key_hasher(self->save_seqs, pointer_hash);
+    zhashx_set_key_comparator(self->save_seqs, pointer_compare);
+    zhashx_set_key_duplicator(self->save_seqs, NULL);
+    zhashx_set_key_destructor(self->save_seqs, NULL);
+    zhashx_set_destructor(self->save_seqs, save_seq_destroy);
     zhashx_set_destructor(self->out_nodes, outbox_destroy);
     zhashx_set_destructor(self->out_api, outbox_destroy);
     zloop_set_nonstop(self->loop, true); /* the pipe's $TERM ends us, not SIGINT */
@@ -1345,6 +1392,8 @@ static void coord_teardown(coord_t *self)
     zlistx_destroy(&ids);
     /* stores complete their outstanding operations (callbacks see terminating) */
     zhashx_destroy(&self->stores);
+    zhashx_destroy(&self->save_seqs);
+    zlistx_destroy(&self->draining);
     zhashx_destroy(&self->runs);
     zhashx_destroy(&self->threads);
     zhashx_destroy(&self->out_nodes);

@@ -37,6 +37,10 @@
 #define YG_COORD_RETRY_MS 5
 /* Subgraph nesting bound (a child run inside a child run ...). */
 #define YG_COORD_MAX_CHILD_DEPTH 32
+/* Durability async: checkpoints one run may have in flight before a step
+ * waits for its save like in sync mode.  Bounds the memory held by a run
+ * that outpaces its store, and the steps a crash can take back. */
+#define YG_COORD_MAX_ASYNC_SAVES 8
 /* Period of the remote-worker liveness check (only with a worker endpoint). */
 #define YG_COORD_SWEEP_MS 100
 /* Tasks one node may hold while no worker serves it (remote-only nodes);
@@ -53,6 +57,7 @@ typedef struct yg_coord_config {
     int64_t max_map_items;        /* > 0 */
     int log_level;
     int worker_liveness;          /* missed heartbeats = dead; 0 = default */
+    yg_durability_t durability;   /* runtime default; DEFAULT = sync */
 } yg_coord_config_t;
 
 /* Start a coordinator; cfg is copied.  NULL if it could not bind or open

@@ -142,6 +142,10 @@ int cli_parse_run_args(const char *cmd, int argc, char **argv, cli_run_args_t *a
             if (!end || *end || n < 1 || n > 1000000)
                 rc = cli_usage_error(cmd, "--max-steps needs a number 1..1000000");
             a->max_steps = (int)n;
+        } else if (strcmp(o, "--durability") == 0) {
+            if ((rc = need_value(cmd, argc, argv, i)) == 0 &&
+                yg_durability_parse(argv[++i], &a->durability) != YG_OK)
+                rc = cli_usage_error(cmd, "--durability needs sync or async, got '%s'", argv[i]);
         } else if (strcmp(o, "--json") == 0) {
             a->json = true;
         } else if (strcmp(o, "--export") == 0 || strcmp(o, "-e") == 0) {
@@ -424,7 +428,10 @@ int cli_drive(const cli_run_args_t *a, yg_runtime_t *rt, yg_graph_t *graph, bool
         zuuid_destroy(&u);
         thread = generated;
     }
-    yg_run_opts_t opts = { .thread_id = thread, .step_limit = a->max_steps, .force = a->force };
+    yg_run_opts_t opts = { .thread_id = thread,
+                           .step_limit = a->max_steps,
+                           .force = a->force,
+                           .durability = a->durability };
     if (thread && !resume)
         yg_map_set(a->input, "thread_id", yg_str_new(thread));
     drive_t d = { .progress = interactive };

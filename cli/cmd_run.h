@@ -17,6 +17,7 @@ typedef struct cli_run_args {
     const char *provider;
     const char *mock;
     int max_steps;
+    yg_durability_t durability; /* --durability; DEFAULT when absent */
     bool json;
     bool export_;
     bool full;

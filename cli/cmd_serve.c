@@ -39,6 +39,7 @@ typedef struct serve_args {
     bool verbose;
     const char *workers;      /* worker endpoint (tcp) or NULL */
     const char *remote_nodes; /* "*" with --remote-only */
+    yg_durability_t durability; /* --durability: the runtime default */
 } serve_args_t;
 
 /* Returns 0, a CLI_EXIT_* code, or -1 after printing --help. */
@@ -52,7 +53,7 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
                            strcmp(o, "--provider") == 0 || strcmp(o, "--mock") == 0 ||
                            strcmp(o, "--max-steps") == 0 || strcmp(o, "--max-frame") == 0 ||
                            strcmp(o, "--workers") == 0 || strcmp(o, "--worker-bind") == 0 ||
-                           strcmp(o, "--remote-nodes") == 0;
+                           strcmp(o, "--remote-nodes") == 0 || strcmp(o, "--durability") == 0;
         if (cli_is_help(o)) {
             cli_print_usage(cmd);
             return -1;
@@ -79,6 +80,10 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
             a->max_frame = n;
         } else if (strcmp(o, "--workers") == 0 || strcmp(o, "--worker-bind") == 0) {
             a->workers = argv[++i];
+        } else if (strcmp(o, "--durability") == 0) {
+            if (yg_durability_parse(argv[++i], &a->durability) != YG_OK)
+                return cli_usage_error(cmd, "--durability needs sync or async, got '%s'",
+                                       argv[i]);
         } else if (strcmp(o, "--remote-only") == 0) {
             a->remote_nodes = "*";
         } else if (strcmp(o, "--remote-nodes") == 0) {
@@ -118,6 +123,7 @@ static yg_runtime_t *open_runtime(const serve_args_t *a)
     opts.log_level = a->verbose ? YG_LOG_INFO : YG_LOG_WARNING;
     opts.worker_endpoint = a->workers;
     opts.remote_nodes = a->remote_nodes;
+    opts.durability = a->durability;
     yg_error_t err = { 0 };
     yg_runtime_t *rt = yg_runtime_new(&opts, &err);
     if (!rt) {

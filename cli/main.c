@@ -55,7 +55,8 @@ static const cli_command_t CLI_COMMANDS[] = {
     {"run", "run a graph to completion or to its first interrupt",
      "usage: yamlgraph run GRAPH [--var KEY=VALUE]... [--input JSON|@FILE] [--thread ID]\n"
      "                     [--checkpointer memory|PATH] [--provider NAME] [--mock FILE]\n"
-     "                     [--max-steps N] [--json] [--export] [--full] [--verbose]\n"
+     "                     [--max-steps N] [--durability sync|async] [--json]\n"
+     "                     [--export] [--full] [--verbose]\n"
      "\n"
      "Run the graph once.  --var values are strings (split at the first '='),\n"
      "applied over --input.  On a terminal, progress is shown node by node and an\n"
@@ -68,6 +69,9 @@ static const cli_command_t CLI_COMMANDS[] = {
      "                    URL (Redis store, docs/redis.md) for every graph\n"
      "  --mock FILE       mock provider reply script (implies --provider mock)\n"
      "  --max-steps N     superstep limit (default: config.recursion_limit or 25)\n"
+     "  --durability M    sync (default): each step waits for its checkpoint; async:\n"
+     "                    steps do not wait, the result waits for every checkpoint\n"
+     "                    (docs/checkpoints.md \"Durability\")\n"
      "  --export          write the graph's exports under outputs/<thread>/\n"
      "\n"
      "Exit status: 0 completed or interrupted, 1 run error, 2 usage error.\n",
@@ -75,6 +79,7 @@ static const cli_command_t CLI_COMMANDS[] = {
     {"resume", "continue a paused thread with an answer",
      "usage: yamlgraph resume GRAPH --thread ID --value V [--checkpointer PATH]\n"
      "                        [--provider NAME] [--mock FILE] [--json] [--force]\n"
+     "                        [--durability sync|async]\n"
      "\n"
      "Load the thread's latest checkpoint and resume its pending interrupt with V\n"
      "(parsed as JSON, else taken as a plain string).  With several pending\n"
@@ -102,7 +107,8 @@ static const cli_command_t CLI_COMMANDS[] = {
      "usage: yamlgraph serve GRAPH... --bind ENDPOINT [--checkpointer memory|PATH]\n"
      "                       [--provider NAME] [--mock FILE] [--max-steps N]\n"
      "                       [--max-frame BYTES] [--workers ENDPOINT]\n"
-     "                       [--remote-only | --remote-nodes a,b] [--verbose]\n"
+     "                       [--remote-only | --remote-nodes a,b]\n"
+     "                       [--durability sync|async] [--verbose]\n"
      "\n"
      "Load the graphs into one runtime and answer wire-protocol requests (run,\n"
      "resume, stream, state, history, cancel, graphs, ping) from DEALER or REQ\n"
@@ -121,6 +127,8 @@ static const cli_command_t CLI_COMMANDS[] = {
      "  --remote-only     start no local node actors: every node runs on workers;\n"
      "                    tasks wait (bounded) until a worker serves their node\n"
      "  --remote-nodes a,b  only these nodes run on workers only\n"
+     "  --durability M    default checkpoint durability of runs whose request and\n"
+     "                    graph set none: sync (default) or async\n"
      "\n"
      "Exit status: 0 stopped by a signal, 1 a graph or the endpoint failed,\n"
      "2 usage error.\n",

@@ -271,6 +271,10 @@ static int64_t run_request(yg_client_t *self, const char *type, yg_graph_t *grap
 {
     if (!self || !graph || !done)
         return YG_EINVAL;
+    yg_durability_t durability = opts ? opts->durability : YG_DURABILITY_DEFAULT;
+    if (durability != YG_DURABILITY_DEFAULT && durability != YG_DURABILITY_SYNC &&
+        durability != YG_DURABILITY_ASYNC)
+        return YG_EINVAL;
     yg_value_t *m = request(type, graph, opts ? opts->thread_id : NULL);
     yg_value_t *o = yg_map_new();
     if (!m || !o) {
@@ -284,6 +288,8 @@ static int64_t run_request(yg_client_t *self, const char *type, yg_graph_t *grap
         put(o, "step_limit", yg_int_new(opts->step_limit));
     if (opts && opts->force)
         put(o, "force", yg_bool_new(true));
+    if (durability != YG_DURABILITY_DEFAULT)
+        put(o, "durability", yg_str_new(yg_durability_name(durability)));
     if (on_event)
         put(o, "stream", yg_bool_new(true));
     put(m, "opts", o);

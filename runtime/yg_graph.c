@@ -10,6 +10,7 @@
  * The loader stops at the first error.
  */
 #include "yg_graph_load.h"
+#include "yamlgraph/yamlgraph.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -933,6 +934,24 @@ static int ckpt_expanded(yg_loader_t *l, const yg_ynode_t *c, const char *key, c
     return *out ? YG_OK : yg_gl_nomem(l);
 }
 
+/* checkpointer.durability: "sync" or "async" [C] (docs/checkpoints.md). */
+static int load_durability(yg_loader_t *l, const yg_ynode_t *c, yg_ckpt_config_t *ck)
+{
+    char *text = NULL;
+    if (yg_gl_get_str(l, c, "durability", "checkpointer", &text, NULL) != YG_OK)
+        return l->err->code;
+    if (!text)
+        return YG_OK;
+    yg_durability_t d = YG_DURABILITY_DEFAULT;
+    int rc = yg_durability_parse(text, &d);
+    if (rc != YG_OK)
+        rc = yg_gl_error(l, yg_ynode_get(c, "durability"),
+                         "Unknown checkpointer durability: %s (expected sync or async)", text);
+    free(text);
+    ck->durability = (int)d;
+    return rc;
+}
+
 static int load_checkpointer(yg_loader_t *l)
 {
     yg_graph_t *g = l->g;
@@ -990,7 +1009,7 @@ static int load_checkpointer(yg_loader_t *l)
         ck->ttl = YG_DEFAULT_REDIS_TTL_MINUTES;
     if (yg_gl_get_int(l, c, "ttl", "checkpointer", 0, &ck->ttl, NULL) != YG_OK)
         return l->err->code;
-    return YG_OK;
+    return load_durability(l, c, ck);
 }
 
 /* ------------------------------------------------------------ exports (12.1) */

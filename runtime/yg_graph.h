@@ -249,6 +249,8 @@ typedef struct yg_ckpt_config {
     char *url;                 /* ${VAR} expanded */
     char *key_prefix;          /* redis-simple default "lg:" */
     int64_t ttl;               /* redis: minutes (default 60); redis-simple: seconds (-1 none) */
+    int durability;            /* `durability:` as a yg_durability_t (yamlgraph.h);
+                                  0 (DEFAULT) when absent */
     yg_pos_t pos;
 } yg_ckpt_config_t;
 

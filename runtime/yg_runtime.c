@@ -59,6 +59,32 @@ void yg_runtime_opts_init(yg_runtime_opts_t *opts)
     opts->log_level = YG_LOG_WARNING;
 }
 
+const char *yg_durability_name(yg_durability_t durability)
+{
+    switch (durability) {
+    case YG_DURABILITY_DEFAULT:
+        return "default";
+    case YG_DURABILITY_SYNC:
+        return "sync";
+    case YG_DURABILITY_ASYNC:
+        return "async";
+    }
+    return "?";
+}
+
+int yg_durability_parse(const char *text, yg_durability_t *out)
+{
+    if (!text || !out)
+        return YG_EINVAL;
+    if (strcmp(text, "sync") == 0)
+        *out = YG_DURABILITY_SYNC;
+    else if (strcmp(text, "async") == 0)
+        *out = YG_DURABILITY_ASYNC;
+    else
+        return YG_EINVAL;
+    return YG_OK;
+}
+
 static char *dup_opt(const char *s, bool *ok)
 {
     if (!s)
@@ -103,6 +129,11 @@ static int runtime_setup(yg_runtime_t *self, const yg_runtime_opts_t *opts, yg_e
     if (opts->worker_liveness < 0 || opts->worker_liveness > YG_WORKER_MAX_LIVENESS)
         return yg_error_set(err, YG_EINVAL, "worker_liveness must be 0..%d",
                             YG_WORKER_MAX_LIVENESS);
+    if (opts->durability != YG_DURABILITY_DEFAULT && opts->durability != YG_DURABILITY_SYNC &&
+        opts->durability != YG_DURABILITY_ASYNC)
+        return yg_error_set(err, YG_EINVAL, "durability must be YG_DURABILITY_DEFAULT, _SYNC "
+                                            "or _ASYNC, not %d",
+                            (int)opts->durability);
     if (opts->shards > 1)
         return yg_error_set(err, YG_EUNSUPPORTED,
                             "shards > 1 is not supported yet (runs use one coordinator)");
@@ -131,7 +162,8 @@ static int runtime_setup(yg_runtime_t *self, const yg_runtime_opts_t *opts, yg_e
                                                    ? opts->max_map_items
                                                    : YG_COORD_DEFAULT_MAX_MAP_ITEMS,
                               .log_level = opts->log_level,
-                              .worker_liveness = opts->worker_liveness };
+                              .worker_liveness = opts->worker_liveness,
+                              .durability = opts->durability };
     snprintf(cfg.runtime_id, sizeof cfg.runtime_id, "%s", self->id);
     self->coord = yg_coordinator_new(&cfg, err);
     if (!self->coord)

@@ -49,6 +49,24 @@ typedef enum {
     YG_LOG_DEBUG = 3
 } yg_log_level_t;
 
+/* Checkpoint durability of a run (docs/checkpoints.md "Durability").  A
+ * run's mode comes from yg_run_opts_t.durability, else the graph's
+ * `checkpointer: {durability: ...}`, else yg_runtime_opts_t.durability,
+ * else sync.  In both modes a run replies to its client (completed,
+ * interrupted or error) only after every checkpoint save it started has
+ * completed, and a failed save fails the run. */
+typedef enum {
+    YG_DURABILITY_DEFAULT = 0, /* not set here: the next level decides */
+    YG_DURABILITY_SYNC = 1,    /* a step's checkpoint is stored before the next step starts */
+    YG_DURABILITY_ASYNC = 2    /* the checkpoint is handed to the store and the next step
+                                  starts at once (the store keeps the order) */
+} yg_durability_t;
+
+/* "default", "sync" or "async" ("?" for an out-of-range value). */
+const char *yg_durability_name(yg_durability_t durability);
+/* Parse "sync" or "async" into *out; YG_EINVAL for anything else. */
+int yg_durability_parse(const char *text, yg_durability_t *out);
+
 /* Runtime options.  Initialise with yg_runtime_opts_init, then override. */
 typedef struct yg_runtime_opts {
     /* Checkpointer for every graph: "memory", "file:PATH" or a bare PATH
@@ -89,6 +107,9 @@ typedef struct yg_runtime_opts {
     /* Missed heartbeats after which a remote worker is declared dead and
      * its tasks re-dispatched; 0 = YG_WORKER_DEFAULT_LIVENESS (3). */
     int worker_liveness;
+    /* Durability of runs whose run options and graph set none;
+     * YG_DURABILITY_DEFAULT = sync. */
+    yg_durability_t durability;
 } yg_runtime_opts_t;
 
 /* Fill opts with the defaults. */
@@ -180,6 +201,7 @@ typedef struct yg_run_opts {
     const char *thread_id; /* required when the graph has a checkpointer */
     int step_limit;        /* 0 = graph config.recursion_limit or runtime default */
     bool force;            /* resume even if the graph changed since the checkpoint */
+    yg_durability_t durability; /* DEFAULT = the graph's, else the runtime's, else sync */
 } yg_run_opts_t;
 
 /* A new client connected to the runtime's coordinator.  NULL on failure. */
