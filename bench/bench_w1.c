@@ -3,7 +3,7 @@
  * passthrough nodes, counter 0 -> 10, through the runtime's actors.
  *
  *   bench_w1 [--mode w1|w1c|w1m] [--runs R] [--warmup W] [--inflight K]
- *            [--graph PATH]
+ *            [--graph PATH] [--durability sync|async]
  *
  *   w1   sequential runs, no checkpointer        (default R 2000, W 200)
  *   w1c  K runs in flight (default 64), a new run starts whenever one
@@ -11,8 +11,12 @@
  *   w1m  sequential runs, memory checkpointer, every checkpoint kept
  *                                                (default R 2000, W 200)
  *
+ * --durability sets the runs' checkpoint durability (default sync;
+ * docs/checkpoints.md "Durability"; only w1m has a checkpointer).
+ *
  * Every run has a fresh thread id and every result is checked
- * (status completed, counter == 10).  Prints one line:
+ * (status completed, counter == 10).  Prints one line (label W1m-async
+ * for w1m with --durability async):
  *   W1 runs_per_s=... node_steps_per_s=... us_per_run=... peak_rss_mb=...
  *      base_rss_mb=...
  */
@@ -32,6 +36,7 @@ typedef struct w1_bench {
     long target;           /* runs to submit in the current phase */
     long finished;         /* results checked in the current phase */
     volatile int seq_done; /* sequential mode: the current run finished */
+    yg_durability_t durability;
 } w1_bench_t;
 
 static void w1_on_result(const yg_result_t *r, void *arg);
@@ -40,7 +45,7 @@ static void w1_submit(w1_bench_t *b)
 {
     char thread[W1_THREAD_ID_MAX];
     snprintf(thread, sizeof thread, "%s-%ld", b->thread_prefix, b->started++);
-    yg_run_opts_t opts = {.thread_id = thread};
+    yg_run_opts_t opts = {.thread_id = thread, .durability = b->durability};
     int64_t id = yg_run_graph_async(b->client, b->graph, b->input, &opts, w1_on_result, b);
     if (id <= 0)
         bench_die("submit failed: %s", yg_strerror((int)id));
@@ -92,6 +97,7 @@ int main(int argc, char **argv)
 {
     const char *mode = "w1", *graph_arg = NULL;
     long runs = -1, warmup = 200, inflight = 64;
+    yg_durability_t durability = YG_DURABILITY_SYNC;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             bench_die("option %s needs a value (see the header of bench_w1.c)", argv[i]);
@@ -105,7 +111,10 @@ int main(int argc, char **argv)
             inflight = bench_arg_long(argv[++i], 1, W1_MAX_INFLIGHT, "--inflight");
         else if (!strcmp(argv[i], "--graph"))
             graph_arg = argv[++i];
-        else
+        else if (!strcmp(argv[i], "--durability")) {
+            if (yg_durability_parse(argv[++i], &durability) != YG_OK)
+                bench_die("--durability must be sync or async");
+        } else
             bench_die("unknown option %s", argv[i]);
     }
     bool concurrent = !strcmp(mode, "w1c");
@@ -119,6 +128,7 @@ int main(int argc, char **argv)
     bench_graph_path(path, sizeof path, graph_arg, memory ? "w1m_chain.yaml" : "w1_chain.yaml");
     yg_runtime_t *rt = bench_runtime(NULL);
     w1_bench_t b = {0};
+    b.durability = durability;
     b.graph = bench_load(rt, path);
     b.client = yg_client_new(rt);
     b.input = yg_map_new();
@@ -148,7 +158,11 @@ int main(int argc, char **argv)
 
     printf("%s runs_per_s=%.1f node_steps_per_s=%.1f us_per_run=%.2f peak_rss_mb=%.1f "
            "base_rss_mb=%.1f runs=%ld cpu_us_per_step=%.2f csw_per_step=%.2f\n",
-           concurrent ? "W1c" : memory ? "W1m" : "W1", runs / elapsed,
+           concurrent                                      ? "W1c"
+           : memory && durability == YG_DURABILITY_ASYNC ? "W1m-async"
+           : memory                                      ? "W1m"
+                                                         : "W1",
+           runs / elapsed,
            W1_NODES * runs / elapsed, elapsed * 1e6 / runs, peak, base, runs,
            (u1.cpu_s - u0.cpu_s) * 1e6 / (W1_NODES * runs), (u1.csw - u0.csw) / (W1_NODES * runs));
     yg_value_destroy(&b.input);

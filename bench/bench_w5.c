@@ -8,10 +8,12 @@
  * thread's latest checkpoint).  After the loop the last thread's state is
  * read back: result set, no next node.
  *
- *   bench_w5 [--cycles T] [--warmup W] [--graph PATH]  (default T 2000, W 100)
+ *   bench_w5 [--cycles T] [--warmup W] [--graph PATH] [--durability sync|async]
+ *   (default T 2000, W 100, durability sync: docs/checkpoints.md "Durability")
  *
  * Graph adaptations forced by the spec are described in
- * bench/graphs/w5_interrupt.yaml and bench/README.md.  Prints one line:
+ * bench/graphs/w5_interrupt.yaml and bench/README.md.  Prints one line
+ * (label W5-async with --durability async):
  *   W5 cycles_per_s=... ms_per_cycle=... peak_rss_mb=... base_rss_mb=...
  */
 #include "bench_util.h"
@@ -40,6 +42,7 @@ static yg_value_t *w5_record(const yg_value_t *state, void *arg, yg_error_t *err
 typedef struct w5_bench {
     long k;             /* the cycle in progress */
     volatile int done;
+    yg_durability_t durability;
 } w5_bench_t;
 
 static void w5_on_interrupt(const yg_result_t *r, void *arg)
@@ -76,7 +79,7 @@ static void w5_cycle(yg_client_t *c, yg_graph_t *g, w5_bench_t *b, long k)
 {
     char thread[W5_THREAD_ID_MAX], text[W5_TEXT_MAX];
     snprintf(thread, sizeof thread, "w5-mem-%ld", k);
-    yg_run_opts_t opts = {.thread_id = thread};
+    yg_run_opts_t opts = {.thread_id = thread, .durability = b->durability};
     b->k = k;
 
     snprintf(text, sizeof text, "q%ld", k);
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 {
     const char *graph_arg = NULL;
     long cycles = 2000, warmup = 100;
+    yg_durability_t durability = YG_DURABILITY_SYNC;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             bench_die("option %s needs a value (see the header of bench_w5.c)", argv[i]);
@@ -134,7 +138,10 @@ int main(int argc, char **argv)
             warmup = bench_arg_long(argv[++i], 0, 10000000L, "--warmup");
         else if (!strcmp(argv[i], "--graph"))
             graph_arg = argv[++i];
-        else
+        else if (!strcmp(argv[i], "--durability")) {
+            if (yg_durability_parse(argv[++i], &durability) != YG_OK)
+                bench_die("--durability must be sync or async");
+        } else
             bench_die("unknown option %s", argv[i]);
     }
     if (yg_native_register("bench", "record", w5_record, NULL) != YG_OK)
@@ -147,7 +154,7 @@ int main(int argc, char **argv)
     if (!c)
         bench_die("out of memory");
 
-    w5_bench_t b = {0};
+    w5_bench_t b = {.durability = durability};
     long k = 0;
     for (; k < warmup; k++)
         w5_cycle(c, g, &b, k);
@@ -162,9 +169,10 @@ int main(int argc, char **argv)
     double peak = bench_peak_rss();
     w5_check_last(c, g, k - 1);
 
-    printf("W5 cycles_per_s=%.1f ms_per_cycle=%.4f peak_rss_mb=%.1f base_rss_mb=%.1f "
+    printf("%s cycles_per_s=%.1f ms_per_cycle=%.4f peak_rss_mb=%.1f base_rss_mb=%.1f "
            "cycles=%ld cpu_us_per_cycle=%.1f csw_per_cycle=%.2f\n",
-           cycles / elapsed, elapsed * 1e3 / cycles, peak, base, cycles,
+           durability == YG_DURABILITY_ASYNC ? "W5-async" : "W5", cycles / elapsed,
+           elapsed * 1e3 / cycles, peak, base, cycles,
            (u1.cpu_s - u0.cpu_s) * 1e6 / cycles, (u1.csw - u0.csw) / cycles);
     yg_client_destroy(&c);
     yg_runtime_destroy(&rt);

@@ -13,10 +13,12 @@
  * Each process flushes the database first (one rep = one fresh process).
  *
  *   bench_w6 [--cycles T] [--warmup W] [--graph PATH] [--redis URL]
+ *            [--durability sync|async]
  *   (default T 2000, W 100; URL: the graph's, redis://127.0.0.1:6390;
- *   a URL given here is the runtime's checkpointer for the graph)
+ *   a URL given here is the runtime's checkpointer for the graph;
+ *   durability sync, docs/checkpoints.md "Durability")
  *
- * Prints one line:
+ * Prints one line (label W6-async with --durability async):
  *   W6 cycles_per_s=... ms_per_cycle=... peak_rss_mb=... base_rss_mb=...
  *      redis_cmds_per_cycle=... (INFO commandstats delta, script-internal
  *      calls included) redis_scripts_per_cycle=... (round trips)
@@ -52,6 +54,7 @@ static yg_value_t *w6_record(const yg_value_t *state, void *arg, yg_error_t *err
 typedef struct w6_bench {
     long k;
     volatile int done;
+    yg_durability_t durability;
 } w6_bench_t;
 
 static void w6_on_interrupt(const yg_result_t *r, void *arg)
@@ -87,7 +90,7 @@ static void w6_cycle(yg_client_t *c, yg_graph_t *g, w6_bench_t *b, long k)
 {
     char thread[W6_THREAD_ID_MAX], text[W6_TEXT_MAX];
     snprintf(thread, sizeof thread, "w6-redis-%ld", k);
-    yg_run_opts_t opts = {.thread_id = thread};
+    yg_run_opts_t opts = {.thread_id = thread, .durability = b->durability};
     b->k = k;
 
     snprintf(text, sizeof text, "q%ld", k);
@@ -199,6 +202,7 @@ int main(int argc, char **argv)
 {
     const char *graph_arg = NULL, *url = NULL;
     long cycles = 2000, warmup = 100;
+    yg_durability_t durability = YG_DURABILITY_SYNC;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             bench_die("option %s needs a value (see the header of bench_w6.c)", argv[i]);
@@ -208,7 +212,10 @@ int main(int argc, char **argv)
             warmup = bench_arg_long(argv[++i], 0, 10000000L, "--warmup");
         else if (!strcmp(argv[i], "--graph"))
             graph_arg = argv[++i];
-        else if (!strcmp(argv[i], "--redis"))
+        else if (!strcmp(argv[i], "--durability")) {
+            if (yg_durability_parse(argv[++i], &durability) != YG_OK)
+                bench_die("--durability must be sync or async");
+        } else if (!strcmp(argv[i], "--redis"))
             url = argv[++i];
         else
             bench_die("unknown option %s", argv[i]);
@@ -225,7 +232,7 @@ int main(int argc, char **argv)
     if (!c)
         bench_die("out of memory");
 
-    w6_bench_t b = {0};
+    w6_bench_t b = {.durability = durability};
     long k = 0;
     for (; k < warmup; k++)
         w6_cycle(c, g, &b, k);
@@ -242,10 +249,11 @@ int main(int argc, char **argv)
     w6_server_stats_t s1 = w6_server_stats(admin);
     w6_check_last(c, g, k - 1);
 
-    printf("W6 cycles_per_s=%.1f ms_per_cycle=%.4f peak_rss_mb=%.1f base_rss_mb=%.1f "
+    printf("%s cycles_per_s=%.1f ms_per_cycle=%.4f peak_rss_mb=%.1f base_rss_mb=%.1f "
            "cycles=%ld redis_cmds_per_cycle=%.2f redis_scripts_per_cycle=%.2f "
            "redis_cpu_us_per_cycle=%.1f cpu_us_per_cycle=%.1f csw_per_cycle=%.2f\n",
-           cycles / elapsed, elapsed * 1e3 / cycles, peak, base, cycles,
+           durability == YG_DURABILITY_ASYNC ? "W6-async" : "W6", cycles / elapsed,
+           elapsed * 1e3 / cycles, peak, base, cycles,
            (s1.calls - s0.calls) / cycles, (s1.scripts - s0.scripts) / cycles,
            (s1.cpu_s - s0.cpu_s) * 1e6 / cycles, (u1.cpu_s - u0.cpu_s) * 1e6 / cycles,
            (u1.csw - u0.csw) / cycles);
