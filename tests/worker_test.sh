@@ -259,7 +259,25 @@ start_serve() { # WORKERS_ENDPOINT: sets SERVE2, EP2, WEP2
   EP2="$(wait_line "$TMP/serve2.out" 'listening on ' "$SERVE2")"
   WEP2="$(wait_line "$TMP/serve2.out" 'workers on ' "$SERVE2")"
 }
-start_serve 'tcp://127.0.0.1:*'
+# The coordinator comes back on the same worker port.  That port is taken
+# outside the kernel's ephemeral range so that no other process (tests run
+# in parallel) is handed it while this coordinator is down.
+FIXED_PORT="$("$PY" - <<'PYEOF'
+import random, socket
+for _ in range(200):
+    port = random.randint(20000, 30000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+PYEOF
+)"
+start_serve "tcp://127.0.0.1:$FIXED_PORT"
 "$YG" worker "$SRC/graphs/hello/graph.yaml" --connect "$WEP2" --mock "$TMP/mock.yaml" \
   --id w4 --heartbeat 200 >"$TMP/w4.out" 2>"$TMP/w4.err" &
 W4=$!
