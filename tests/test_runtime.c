@@ -207,8 +207,9 @@ START_TEST(host_epoll_loop_many_runs)
     }
     ck_assert_int_eq(c.completed, runs);
     ck_assert_int_eq(c.sum, expect_sum);
-    /* they ran concurrently: 8 x 100 ms of model time took well under 800 ms */
-    ck_assert_int_lt(tu_now_ms() - t0, 700);
+    /* they ran concurrently: run one after another, 8 x 100 ms of model time
+     * take at least 800 ms (the margin is for sanitizer and valgrind runs) */
+    ck_assert_int_lt(tu_now_ms() - t0, 790);
     close(ep);
     collect_free(&c);
     yg_client_destroy(&cl);
