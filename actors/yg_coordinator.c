@@ -1139,6 +1139,23 @@ static int64_t spin_budget(coord_t *self)
     return COORD_SPIN_MAX_NS / 2; /* probe: has the traffic changed? */
 }
 
+/* Does a store served by another process (Redis) have saves in flight?
+ * Then this thread does not spin: the spin does not watch the store's
+ * socket, and on a small host the store server needs the CPU the spin
+ * would take (W6 in durability async: the node actor runs the next step
+ * while the previous step's save is with Redis).  Top level only (the
+ * iteration moves the table's cursor). */
+static bool remote_saves_pending(coord_t *self)
+{
+    for (coord_save_seq_t *seq = zhashx_first(self->save_seqs); seq;
+         seq = zhashx_next(self->save_seqs)) {
+        const yg_ckpt_t *store = zhashx_cursor(self->save_seqs);
+        if (seq->issued > seq->done && store && strcmp(yg_ckpt_kind(store), "redis") == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Spin-before-block, from the top level of a zloop callback only (never
  * nested inside a handler: the flag `depth` guards it). */
 static void coord_spin(coord_t *self)
@@ -1149,6 +1166,8 @@ static void coord_spin(coord_t *self)
                                {zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0}};
     while (self->depth == 0 && !self->terminating && (self->tasks_inflight > 0 || self->replied)) {
         self->replied = false;
+        if (remote_saves_pending(self))
+            return;
         int64_t budget = spin_budget(self);
         if (budget <= 0)
             return;
