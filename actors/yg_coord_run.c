@@ -648,12 +648,12 @@ static int pack_cstr(msgpack_packer *pk, const char *s)
  * hot path of every node step and map item, without building the message
  * or its input map.  Not for tasks that carry a prior interrupt payload
  * (their input gets an extra key; they take the map path). */
-static int pack_task(msgpack_packer *pk, const coord_run_t *run, size_t i)
+static int pack_task(msgpack_packer *pk, const coord_run_t *run, size_t i, bool no_spin)
 {
     const coord_task_t *t = &run->tasks[i];
     const yg_node_t *node = task_node(run, t);
     bool payload = t->payload || (t->item && t->map_node != COORD_NO_INDEX);
-    size_t fields = 8 + (payload ? 1 : 0) + (t->resume ? 1 : 0);
+    size_t fields = 8 + (payload ? 1 : 0) + (t->resume ? 1 : 0) + (no_spin ? 1 : 0);
     int rc = msgpack_pack_map(pk, fields);
     rc = rc ? rc : pack_cstr(pk, YG_MSG_TYPE);
     rc = rc ? rc : pack_cstr(pk, YG_MSG_TASK);
@@ -706,7 +706,23 @@ static int pack_task(msgpack_packer *pk, const coord_run_t *run, size_t i)
         return YG_ENOMEM;
     rc = pack_cstr(pk, "step");
     rc = rc ? rc : msgpack_pack_int64(pk, run->step + 1);
+    if (no_spin) {
+        rc = rc ? rc : pack_cstr(pk, YG_MSG_NO_SPIN);
+        rc = rc ? rc : msgpack_pack_true(pk);
+    }
     return rc ? YG_ENOMEM : YG_OK;
+}
+
+/* Is a save of the run's store in flight at a Redis server?  Then the node
+ * actor gets the no-spin hint (YG_MSG_NO_SPIN): its result is not awaited
+ * by a quick follow-up task alone but by the store too, and on a small host
+ * the local redis-server needs the CPU its spin would take. */
+static bool remote_save_inflight(coord_t *self, const coord_run_t *run)
+{
+    if (!run->store || strcmp(yg_ckpt_kind(run->store), "redis") != 0)
+        return false;
+    const coord_save_seq_t *seq = zhashx_lookup(self->save_seqs, run->store);
+    return seq && seq->issued > seq->done;
 }
 
 /* Send (or queue) task i.  False when it can neither be sent nor queued:
@@ -719,7 +735,7 @@ static bool send_task(coord_t *self, coord_run_t *run, size_t i)
     coord_outbox_t *box = w ? coord_outbox_get(self, w->identity, false) : NULL;
     if (box) {
         size_t mark;
-        int rc = pack_task(coord_outbox_begin(box, &mark), run, i);
+        int rc = pack_task(coord_outbox_begin(box, &mark), run, i, remote_save_inflight(self, run));
         coord_outbox_end(self, box, mark, rc == YG_OK);
         if (rc == YG_OK) {
             t->state = TASK_SENT;

@@ -60,7 +60,11 @@
  *                       merged over input by the node actor),
  *              resume: value (present only when re-executing an
  *                      interrupted node with the resume value),
- *              step: int}
+ *              step: int,
+ *              no_spin: true (optional hint: a save of the run is in
+ *                      flight at an external store; the node actor does
+ *                      not spin-before-block after answering; absent =
+ *                      false; receivers that do not know it ignore it)}
  *   "cancel"  {run: uint}  abort every task of that run (in-flight model
  *              calls and child processes are stopped; no result is sent).
  *   "child_done" {run: uint, task: uint, status: "completed"|"interrupted"
@@ -90,6 +94,9 @@
 #define YG_MSG_CHILD_DONE "child_done"
 #define YG_MSG_REJECT "reject"
 #define YG_MSG_BYE "bye"
+
+/* Optional task field: the hint described above. */
+#define YG_MSG_NO_SPIN "no_spin"
 
 #define YG_STATUS_OK "ok"
 #define YG_STATUS_INTERRUPT "interrupt"

@@ -93,6 +93,7 @@ typedef struct node_actor {
     size_t ocount;               /* messages in obuf */
     bool sent;                   /* a batch went out since the last spin decision */
     int64_t spin_ns;             /* current spin budget (ACTOR_SPIN_FLOOR_NS..MAX) */
+    bool no_spin;                /* a task since the last spin decision carried YG_MSG_NO_SPIN */
     yg_timer_t *flush_timer;
     pending_body_t *pending;     /* bodies refused with EAGAIN, in order */
     pending_body_t *pending_tail;
@@ -380,6 +381,8 @@ static void actor_start_slot(node_actor_t *self, slot_t *s)
         .has_resume = yg_map_has(msg, "resume"),
         .resume = yg_map_get(msg, "resume"),
     };
+    if (yg_value_bool(yg_map_get(msg, YG_MSG_NO_SPIN)))
+        self->no_spin = true;
     list_push(&self->inflight, s);
     s->task = yg_task_new(&self->env, self->args->node, &spec, actor_on_task_done, s);
     if (!s->task) {
@@ -612,6 +615,11 @@ static void actor_spin(node_actor_t *self)
                                {zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0}};
     while (self->spin_ns > 0 && self->sent && self->inflight.size == 0 && self->queue.size == 0 && !self->pending) {
         self->sent = false;
+        if (self->no_spin) {
+            /* the coordinator waits for an external store too (yg_msg.h) */
+            self->no_spin = false;
+            return;
+        }
         int64_t budget = self->spin_ns;
         int64_t start = mono_ns(), now = start;
         if (!session_end)
@@ -636,6 +644,7 @@ static int actor_on_dealer(zloop_t *loop, zsock_t *reader, void *arg)
 {
     node_actor_t *self = arg;
     self->sent = false;
+    self->no_spin = false; /* the hint is per wake-up: this one's tasks set it */
     actor_drain(self);
     actor_spin(self);
     return 0;
