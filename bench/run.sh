@@ -19,14 +19,14 @@ reps=${REPS:-3}
 limit=${BENCH_TIMEOUT:-900} # seconds per process
 case $reps in '' | *[!0-9]* | 0) echo "REPS must be a positive integer" >&2; exit 2 ;; esac
 
-# Configure once (Release), then bring the benchmark programs up to date.
+# Configure (Release), then bring the benchmark programs up to date.
 targets=()
 for src in "$here"/bench_w*.c "$here"/fake_llm_server.c; do
     [[ -e $src ]] && targets+=("$(basename "$src" .c)")
 done
 log=$(mktemp)
-if ! { { [[ -f $build/CMakeCache.txt ]] ||
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DYG_BUILD_TESTS=OFF; } &&
+# (configure every time: new bench programs only become targets then)
+if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DYG_BUILD_TESTS=OFF &&
     cmake --build "$build" -j2 --target "${targets[@]}"; } >"$log" 2>&1; then
     cat "$log" >&2
     rm -f "$log"
