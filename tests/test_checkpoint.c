@@ -9,6 +9,8 @@
 #include "testutil_ckpt.h"
 #include "yg_ckpt_internal.h"
 
+#include <valgrind/valgrind.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -579,12 +581,16 @@ START_TEST(test_file_group_commit)
     uint64_t records = 0, syncs = 0;
     ck_assert_int_eq(yg_ckpt_file_stats(store, &records, &syncs), YG_OK);
     ck_assert_uint_eq(records, SAVES);
-    /* Queued saves share fsyncs. */
-    /* Queued saves share fsyncs: typically 1-4 for all 200; the bound is
-     * loose because under valgrind the I/O thread often empties the pipe
-     * before the next save arrives. */
-    ck_assert_msg(syncs >= 1 && syncs < SAVES / 2, "%llu fsyncs for %d saves",
-                  (unsigned long long)syncs, SAVES);
+    /* Queued saves share fsyncs: typically 1-4 for all 200.  Under valgrind
+     * the threads run one at a time, so the I/O thread often empties its
+     * queue before the next save arrives and batching cannot be observed;
+     * there only the invariant "at most one fsync per save" is checked. */
+    if (RUNNING_ON_VALGRIND)
+        ck_assert_msg(syncs >= 1 && syncs <= SAVES, "%llu fsyncs for %d saves",
+                      (unsigned long long)syncs, SAVES);
+    else
+        ck_assert_msg(syncs >= 1 && syncs < SAVES / 2, "%llu fsyncs for %d saves",
+                      (unsigned long long)syncs, SAVES);
     ck_assert_int_eq(yg_ckpt_file_stats(NULL, &records, &syncs), YG_EINVAL);
     yg_ckpt_destroy(&store);
     zloop_destroy(&loop);
