@@ -114,6 +114,7 @@ typedef struct yg_ckpt_redis_stats {
     uint64_t commands;  /* commands sent (one per operation, plus handshakes and resends) */
     uint64_t snapshots; /* save records sent as full snapshots */
     uint64_t deltas;    /* save records sent as deltas */
+    uint64_t resolves;  /* host name lookups (blocking: only at creation, see yg_redis_loop.h) */
     bool connected;
     char script_sha[YG_CKPT_REDIS_SCRIPTS][41]; /* SHA-1 of the save/load/list/delete scripts */
 } yg_ckpt_redis_stats_t;

@@ -1123,6 +1123,7 @@ int yg_ckpt_redis_stats(const yg_ckpt_t *self, yg_ckpt_redis_stats_t *out)
     yg_redis_stats(store->redis, &out->connects, &out->commands);
     out->snapshots = store->snapshots;
     out->deltas = store->deltas;
+    out->resolves = yg_redis_resolves(store->redis);
     out->connected = yg_redis_connected(store->redis);
     for (int i = 0; i < SCRIPT_N; i++)
         snprintf(out->script_sha[i], sizeof out->script_sha[i], "%s", store->sha[i]);

@@ -36,6 +36,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -48,6 +50,15 @@
 #define REDIS_TICK_MAX_MS 100
 #define REDIS_ERROR_MAX 256
 #define REDIS_ENDPOINT_MAX 300
+/* A host name is resolved (getaddrinfo blocks) once, when the connection
+ * is created, and its addresses are cached: reconnects from the owner's
+ * (actor) thread use them and never call the resolver.  At most this many
+ * addresses are kept; connect attempts rotate through them. */
+#define REDIS_ADDRS_MAX 8
+/* While every cached address keeps failing to connect (or the name did not
+ * resolve), the name is resolved again at most this often, so a Redis that
+ * moved to another address is found without a lookup per reconnect. */
+#define REDIS_RERESOLVE_MS 30000
 
 typedef enum { CONN_IDLE, CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY } conn_state_t;
 
@@ -92,6 +103,14 @@ struct yg_redis {
     int kick_timer, tick_timer, reconnect_timer;
     bool kick_armed, tick_armed, reconnect_armed;
     uint64_t connects, commands;
+    /* TCP host name: its cached numeric addresses (see REDIS_ADDRS_MAX). */
+    bool host_numeric;    /* the URL gave an address: nothing to resolve */
+    char addrs[REDIS_ADDRS_MAX][INET6_ADDRSTRLEN];
+    size_t naddrs;
+    size_t addr_idx;      /* the address connect attempts use now */
+    size_t fail_streak;   /* connect attempts failed in a row */
+    int64_t resolved_at;  /* zclock_mono() of the last lookup */
+    uint64_t resolves;    /* lookups done (tests) */
 };
 
 /* --- per-thread registry of live connections ---------------------------- */
@@ -594,6 +613,14 @@ static void ev_del_write(void *privdata)
     poll_update(self);
 }
 
+/* A connect attempt failed: the next one tries the next cached address. */
+static void note_connect_failed(yg_redis_t *self)
+{
+    self->fail_streak++;
+    if (self->naddrs)
+        self->addr_idx = (self->addr_idx + 1) % self->naddrs;
+}
+
 /* The context is being freed (for any reason). */
 static void ev_cleanup(void *privdata)
 {
@@ -608,6 +635,8 @@ static void ev_cleanup(void *privdata)
     self->fd = -1;
     self->state = CONN_IDLE;
     self->handshake_left = 0;
+    if (!was_connected)
+        note_connect_failed(self);
     if (!was_connected || self->drop_connection)
         self->connect_failed = true;
     self->drop_connection = false;
@@ -705,6 +734,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         return;
     }
     self->connects++;
+    self->fail_streak = 0; /* and stay on the address that answered */
     self->backoff_ms = YG_REDIS_RECONNECT_MIN_MS;
     self->last_error[0] = '\0';
     start_handshake(self);
@@ -762,14 +792,66 @@ static void drop_context(yg_redis_t *self, int fail_status)
     self->fail_status = 0;
 }
 
+/* Resolve the TCP host name into self->addrs (blocking: see
+ * REDIS_ADDRS_MAX for when this runs).  On failure naddrs is 0 and
+ * last_error says why. */
+static void resolve_host(yg_redis_t *self)
+{
+    self->naddrs = self->addr_idx = 0;
+    self->fail_streak = 0;
+    self->resolved_at = zclock_mono();
+    self->resolves++;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(self->target.host, NULL, &hints, &res);
+    if (rc != 0) {
+        snprintf(self->last_error, sizeof self->last_error, "cannot resolve '%s': %s",
+                 self->target.host, gai_strerror(rc));
+        return;
+    }
+    for (struct addrinfo *ai = res; ai && self->naddrs < REDIS_ADDRS_MAX; ai = ai->ai_next) {
+        char *slot = self->addrs[self->naddrs];
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, slot, INET6_ADDRSTRLEN, NULL, 0,
+                        NI_NUMERICHOST)
+            != 0)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < self->naddrs && !dup; i++)
+            dup = strcmp(self->addrs[i], slot) == 0;
+        if (!dup)
+            self->naddrs++;
+    }
+    freeaddrinfo(res);
+    if (self->naddrs == 0)
+        snprintf(self->last_error, sizeof self->last_error, "cannot resolve '%s': no address",
+                 self->target.host);
+}
+
+/* The numeric address for the next TCP connect attempt, or NULL (the name
+ * does not resolve; last_error says why). */
+static const char *connect_address(yg_redis_t *self)
+{
+    if (self->host_numeric)
+        return self->target.host;
+    bool all_failed = self->naddrs == 0 || self->fail_streak >= self->naddrs;
+    if (all_failed && zclock_mono() - self->resolved_at >= REDIS_RERESOLVE_MS)
+        resolve_host(self);
+    if (self->naddrs == 0)
+        return NULL;
+    return self->addrs[self->addr_idx];
+}
+
 static void start_connect(yg_redis_t *self)
 {
-    redisAsyncContext *ac = self->target.unix_path
-                                ? redisAsyncConnectUnix(self->target.unix_path)
-                                : redisAsyncConnect(self->target.host, self->target.port);
+    const char *address = self->target.unix_path ? NULL : connect_address(self);
+    redisAsyncContext *ac = self->target.unix_path ? redisAsyncConnectUnix(self->target.unix_path)
+                            : address              ? redisAsyncConnect(address, self->target.port)
+                                                   : NULL;
     if (!ac || ac->err) {
-        snprintf(self->last_error, sizeof self->last_error, "%s",
-                 ac ? ac->errstr : "out of memory");
+        if (ac || address || self->target.unix_path)
+            snprintf(self->last_error, sizeof self->last_error, "%s",
+                     ac ? ac->errstr : "out of memory");
+        note_connect_failed(self);
         if (ac)
             redisAsyncFree(ac); /* no hooks attached yet */
         self->connect_failed = true;
@@ -899,6 +981,13 @@ yg_redis_t *yg_redis_new(zloop_t *loop, const char *url, yg_error_t *err)
                                                             ? "[%s]:%d"
                                                             : "%s:%d",
                  self->target.host, self->target.port);
+    if (self->target.host) {
+        unsigned char buf[sizeof(struct in6_addr)];
+        self->host_numeric = inet_pton(AF_INET, self->target.host, buf) == 1
+                             || inet_pton(AF_INET6, self->target.host, buf) == 1;
+        if (!self->host_numeric)
+            resolve_host(self); /* the only lookup unless every address fails */
+    }
     int rc = YG_OK;
     if (self->target.password) {
         const char *user_auth[] = {"AUTH", self->target.username, self->target.password};
@@ -1034,6 +1123,11 @@ const char *yg_redis_endpoint(const yg_redis_t *self)
 const char *yg_redis_last_error(const yg_redis_t *self)
 {
     return self ? self->last_error : "";
+}
+
+uint64_t yg_redis_resolves(const yg_redis_t *self)
+{
+    return self ? self->resolves : 0;
 }
 
 void yg_redis_stats(const yg_redis_t *self, uint64_t *connects, uint64_t *commands)

@@ -22,10 +22,12 @@
  *    learn quickly that Redis is unreachable;
  *  - "prelude" commands (AUTH, SELECT, SCRIPT LOAD ...) are sent first on
  *    every new connection;
- *  - nothing blocks: connecting is non-blocking (a host NAME is resolved
- *    by getaddrinfo inside hiredis; use an address to avoid that), and the
- *    async context is freed only from our own timers or the destructor,
- *    never from inside a hiredis callback.
+ *  - nothing blocks on reconnects: connecting is non-blocking; a host NAME
+ *    is resolved (blocking getaddrinfo) once, by yg_redis_new, and its
+ *    addresses are cached; it is resolved again only when every cached
+ *    address failed to connect, at most every 30 s (use an address to avoid
+ *    any lookup).  The async context is freed only from our own timers or
+ *    the destructor, never from inside a hiredis callback.
  *
  * Callbacks run on the owner's thread from inside its zloop (or from
  * yg_redis_destroy).  A callback may issue new commands; it must not
@@ -112,5 +114,7 @@ const char *yg_redis_endpoint(const yg_redis_t *self);
 const char *yg_redis_last_error(const yg_redis_t *self);
 /* Counters since creation: connections established and commands sent. */
 void yg_redis_stats(const yg_redis_t *self, uint64_t *connects, uint64_t *commands);
+/* Host name lookups done since creation (0 for an address or a socket). */
+uint64_t yg_redis_resolves(const yg_redis_t *self);
 
 #endif

@@ -848,6 +848,78 @@ START_TEST(test_reconnect_after_restart)
 }
 END_TEST
 
+/* A host NAME is resolved once, when the store is created: reconnecting
+ * after a restart uses the cached address and never calls the (blocking)
+ * resolver on the owner's thread.  An address is never looked up. */
+START_TEST(test_reconnect_no_lookup)
+{
+    redis_server_t server;
+    start_server(&server);
+    char url[96];
+    snprintf(url, sizeof url, "redis://localhost:%d", server.port);
+    zloop_t *loop = zloop_new();
+    yg_error_t err = {0};
+    yg_ckpt_t *store = yg_ckpt_redis_new(loop, url, NULL, 0, &err);
+    ck_assert_msg(store != NULL, "redis store: %s", err.message);
+    yg_checkpoint_t *a = make_ckpt("n", "", -1, "{\"x\":1}", NULL);
+    save_sync(store, loop, a);
+    yg_ckpt_redis_stats_t st;
+    ck_assert_int_eq(yg_ckpt_redis_stats(store, &st), YG_OK);
+    ck_assert_uint_eq(st.resolves, 1);
+    ck_assert_uint_eq(st.connects, 1);
+
+    redis_server_stop(&server);
+    char message[YG_ERROR_MESSAGE_MAX];
+    yg_checkpoint_t *b = make_ckpt("n", "", 0, "{\"x\":2}", a->id);
+    ck_assert_int_eq(save_status(store, loop, b, message, sizeof message), YG_EIO);
+    ck_assert_msg(redis_server_start(&server), "restart: %s", server.error);
+    int status = YG_EIO;
+    for (int i = 0; i < 100 && status != YG_OK; i++) {
+        status = save_status(store, loop, b, message, sizeof message);
+        if (status != YG_OK)
+            run_for(loop, 50);
+    }
+    ck_assert_msg(status == YG_OK, "after restart: %s", message);
+    ck_assert_int_eq(yg_ckpt_redis_stats(store, &st), YG_OK);
+    ck_assert_uint_ge(st.connects, 2);
+    ck_assert_uint_eq(st.resolves, 1); /* every reconnect used the cached address */
+    yg_ckpt_destroy(&store);
+
+    /* A numeric address is never looked up. */
+    store = make_store(loop, &server, NULL, 0);
+    save_sync(store, loop, a);
+    ck_assert_int_eq(yg_ckpt_redis_stats(store, &st), YG_OK);
+    ck_assert_uint_eq(st.resolves, 0);
+    yg_ckpt_destroy(&store);
+    yg_checkpoint_destroy(&a);
+    yg_checkpoint_destroy(&b);
+    zloop_destroy(&loop);
+    redis_server_stop(&server);
+}
+END_TEST
+
+/* A host name that does not resolve fails cleanly with the reason. */
+START_TEST(test_unresolvable_host)
+{
+    zloop_t *loop = zloop_new();
+    yg_error_t err = {0};
+    yg_ckpt_t *store = yg_ckpt_redis_new(loop, "redis://no-such-host.invalid:6379", NULL, 0, &err);
+    ck_assert_msg(store != NULL, "%s", err.message);
+    ctx_t ctx = {.pending = 1};
+    ck_assert_int_eq(yg_ckpt_load_latest(store, "t", "", on_load, &ctx), YG_OK);
+    wait_all(loop, &ctx);
+    ck_assert_int_eq(ctx.status, YG_EIO);
+    ck_assert_msg(strstr(ctx.message, "cannot resolve 'no-such-host.invalid'"), "message: %s",
+                  ctx.message);
+    ctx_reset(&ctx);
+    yg_ckpt_redis_stats_t st;
+    ck_assert_int_eq(yg_ckpt_redis_stats(store, &st), YG_OK);
+    ck_assert_uint_eq(st.resolves, 1);
+    yg_ckpt_destroy(&store);
+    zloop_destroy(&loop);
+}
+END_TEST
+
 START_TEST(test_unreachable)
 {
     int port = redis_util_free_port();
@@ -1054,6 +1126,8 @@ static Suite *redis_suite(void)
     tcase_add_test(tc, test_corrupt_records);
     tcase_add_test(tc, test_timeout_paused_server);
     tcase_add_test(tc, test_reconnect_after_restart);
+    tcase_add_test(tc, test_reconnect_no_lookup);
+    tcase_add_test(tc, test_unresolvable_host);
     tcase_add_test(tc, test_unreachable);
     tcase_add_test(tc, test_destroy_in_flight);
     tcase_add_test(tc, test_no_sigpipe);
