@@ -866,6 +866,11 @@ static void io_actor(zsock_t *pipe, void *args)
         init->status = io_open(&io, init->err);
     }
     bool ok = init->status == YG_OK;
+    /* Unbounded pipe: with the default HWM a burst of requests from the
+     * owner's loop fills both directions and each thread blocks in its send
+     * forever (requests are bounded by the owner's runs, not by drops). */
+    zsock_set_sndhwm(pipe, 0);
+    zsock_set_rcvhwm(pipe, 0);
     zsock_signal(pipe, 0); /* init is the constructor's: not touched after this */
     while (ok) {
         zmsg_t *msg = zmsg_recv(pipe);
@@ -1316,6 +1321,10 @@ yg_ckpt_t *yg_ckpt_file_new(zloop_t *loop, const char *path, yg_error_t *err)
     yg_error_t local = {0};
     io_init_t init = {.path = path, .stats = &self->stats, .err = err ? err : &local};
     self->io = zactor_new(io_actor, &init);
+    if (self->io) { /* see io_actor: the pipe must never block the loop */
+        zsock_set_sndhwm(self->io, 0);
+        zsock_set_rcvhwm(self->io, 0);
+    }
     if (!self->io || init.status != YG_OK
         || zloop_reader(loop, zactor_sock(self->io), file_on_reply, self) != 0) {
         if (self->io && init.status == YG_OK)

@@ -597,6 +597,34 @@ START_TEST(test_file_group_commit)
 }
 END_TEST
 
+/* A burst of saves issued in one loop turn (more than the pipe's default
+ * high-water mark in both directions) completes: the owner's thread never
+ * blocks on the pipe to the I/O thread (it used to deadlock with it). */
+START_TEST(test_file_burst)
+{
+    zloop_t *loop = zloop_new();
+    yg_ckpt_t *store = make_store(1, loop, "burst");
+    ctx_t ctx = {0};
+    enum { BURST = 8000 };
+    for (int i = 0; i < BURST; i++) {
+        char thread[32];
+        snprintf(thread, sizeof thread, "b-%d", i);
+        yg_checkpoint_t *c = make_ckpt(thread, "", -1, "{\"n\":1}", NULL);
+        ctx.pending++;
+        ck_assert_int_eq(yg_ckpt_save(store, c, on_done, &ctx), YG_OK);
+        yg_checkpoint_destroy(&c);
+    }
+    wait_all(loop, &ctx);
+    ck_assert_int_eq(ctx.calls, BURST);
+    ck_assert_int_eq(ctx.errors, 0);
+    uint64_t records = 0, syncs = 0;
+    ck_assert_int_eq(yg_ckpt_file_stats(store, &records, &syncs), YG_OK);
+    ck_assert_uint_eq(records, BURST);
+    yg_ckpt_destroy(&store);
+    zloop_destroy(&loop);
+}
+END_TEST
+
 START_TEST(test_file_lock)
 {
     zloop_t *loop = zloop_new();
@@ -773,6 +801,7 @@ static Suite *checkpoint_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("file");
     tcase_add_test(tc, test_file_group_commit);
+    tcase_add_test(tc, test_file_burst);
     tcase_add_test(tc, test_file_lock);
     tcase_add_test(tc, test_file_bad_files);
     tcase_add_test(tc, test_file_compact);
