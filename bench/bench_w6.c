@@ -24,115 +24,13 @@
  *      calls included) redis_scripts_per_cycle=... (round trips)
  *      redis_cpu_us_per_cycle=... cpu_us_per_cycle=... csw_per_cycle=...
  */
-#include "bench_util.h"
+#include "bench_cycle.h"
 #include "yg_redis_loop.h"
 
 #include <hiredis/hiredis.h>
 
-#define W6_THREAD_ID_MAX 64
-#define W6_TEXT_MAX 64
 #define W6_DEFAULT_URL "redis://127.0.0.1:6390"
 #define W6_REDIS_TIMEOUT_S 5
-
-static yg_value_t *w6_record(const yg_value_t *state, void *arg, yg_error_t *err)
-{
-    (void)arg;
-    const yg_value_t *answer = yg_map_get(state, "answer");
-    if (yg_value_type(answer) != YG_STR) {
-        yg_error_set(err, YG_ESTATE, "record: state.answer is %s, not a string",
-                     yg_type_name(yg_value_type(answer)));
-        return NULL;
-    }
-    yg_value_t *update = yg_map_new();
-    if (!update || yg_map_set(update, "result", yg_str_newf("got:%s", yg_value_str(answer))))
-        yg_value_destroy(&update);
-    if (!update)
-        yg_error_set(err, YG_ENOMEM, "out of memory");
-    return update;
-}
-
-typedef struct w6_bench {
-    long k;
-    volatile int done;
-    yg_durability_t durability;
-} w6_bench_t;
-
-static void w6_on_interrupt(const yg_result_t *r, void *arg)
-{
-    w6_bench_t *b = arg;
-    bench_expect_status(r, YG_RUN_INTERRUPTED, "w6 run");
-    char want[W6_TEXT_MAX];
-    snprintf(want, sizeof want, "q%ld", b->k);
-    const yg_value_t *payload = yg_map_get(yg_list_get(r->interrupts, 0), "value");
-    if (yg_list_size(r->interrupts) != 1 || yg_value_type(payload) != YG_STR
-        || strcmp(yg_value_str(payload), want) != 0) {
-        char *json = yg_json_encode(r->interrupts, false, NULL);
-        bench_die("w6 run %s: interrupts %s, wanted one with payload \"%s\"", r->thread_id,
-                  json ? json : "?", want);
-    }
-    b->done = 1;
-}
-
-static void w6_on_resumed(const yg_result_t *r, void *arg)
-{
-    w6_bench_t *b = arg;
-    bench_expect_status(r, YG_RUN_COMPLETED, "w6 resume");
-    char want[W6_TEXT_MAX];
-    snprintf(want, sizeof want, "got:a%ld", b->k);
-    const yg_value_t *result = yg_map_get(r->state, "result");
-    if (yg_value_type(result) != YG_STR || strcmp(yg_value_str(result), want) != 0)
-        bench_die("w6 resume %s: result %s, wanted \"%s\"", r->thread_id,
-                  yg_value_str(result) ? yg_value_str(result) : "(not a string)", want);
-    b->done = 1;
-}
-
-static void w6_cycle(yg_client_t *c, yg_graph_t *g, w6_bench_t *b, long k)
-{
-    char thread[W6_THREAD_ID_MAX], text[W6_TEXT_MAX];
-    snprintf(thread, sizeof thread, "w6-redis-%ld", k);
-    yg_run_opts_t opts = {.thread_id = thread, .durability = b->durability};
-    b->k = k;
-
-    snprintf(text, sizeof text, "q%ld", k);
-    yg_value_t *input = yg_map_new();
-    if (!input || yg_map_set(input, "question", yg_str_new(text)) != YG_OK)
-        bench_die("out of memory");
-    b->done = 0;
-    int64_t id = yg_run_graph_async(c, g, input, &opts, w6_on_interrupt, b);
-    yg_value_destroy(&input);
-    if (id <= 0)
-        bench_die("submit failed: %s", yg_strerror((int)id));
-    bench_wait_flag(c, &b->done);
-
-    snprintf(text, sizeof text, "a%ld", k);
-    yg_value_t *answer = yg_str_new(text);
-    b->done = 0;
-    id = yg_resume_async(c, g, answer, &opts, w6_on_resumed, b);
-    yg_value_destroy(&answer);
-    if (id <= 0)
-        bench_die("resume failed: %s", yg_strerror((int)id));
-    bench_wait_flag(c, &b->done);
-}
-
-static void w6_check_last(yg_client_t *c, yg_graph_t *g, long k)
-{
-    char thread[W6_THREAD_ID_MAX];
-    snprintf(thread, sizeof thread, "w6-redis-%ld", k);
-    yg_result_t r;
-    int rc = yg_get_state(c, g, thread, BENCH_WAIT_MS, &r);
-    if (rc != YG_OK)
-        bench_die("get_state %s: %s", thread, yg_strerror(rc));
-    if (r.status == YG_RUN_ERROR)
-        bench_die("get_state %s: %s", thread, r.error.message);
-    const yg_value_t *next = yg_map_get(r.snapshot, "next");
-    if (yg_value_type(yg_map_get(r.state, "result")) != YG_STR
-        || (next && yg_list_size(next) != 0)) {
-        char *json = yg_json_encode(r.snapshot, false, NULL);
-        bench_die("get_state %s: result unset or a next node pending: %s", thread,
-                  json ? json : "?");
-    }
-    yg_result_release(&r);
-}
 
 /* --- the benchmark's own (blocking) view of the server ------------------------ */
 
@@ -222,7 +120,7 @@ int main(int argc, char **argv)
     }
     redisContext *admin = w6_admin_connect(url ? url : W6_DEFAULT_URL);
     w6_flush(admin);
-    if (yg_native_register("bench", "record", w6_record, NULL) != YG_OK)
+    if (yg_native_register("bench", "record", bench_cycle_record, NULL) != YG_OK)
         bench_die("cannot register bench.record");
     char path[BENCH_PATH_MAX];
     bench_graph_path(path, sizeof path, graph_arg, "w6_interrupt.yaml");
@@ -232,22 +130,22 @@ int main(int argc, char **argv)
     if (!c)
         bench_die("out of memory");
 
-    w6_bench_t b = {.durability = durability};
+    bench_cycle_t b = {.durability = durability, .label = "w6", .thread_prefix = "w6-redis-"};
     long k = 0;
     for (; k < warmup; k++)
-        w6_cycle(c, g, &b, k);
+        bench_cycle_run(c, g, &b, k);
 
     w6_server_stats_t s0 = w6_server_stats(admin);
     double base = bench_rss_reset();
     bench_usage_t u0 = bench_usage();
     double t0 = bench_now_s();
     for (long end = k + cycles; k < end; k++)
-        w6_cycle(c, g, &b, k);
+        bench_cycle_run(c, g, &b, k);
     double elapsed = bench_now_s() - t0;
     bench_usage_t u1 = bench_usage();
     double peak = bench_peak_rss();
     w6_server_stats_t s1 = w6_server_stats(admin);
-    w6_check_last(c, g, k - 1);
+    bench_cycle_check_last(c, g, &b, k - 1);
 
     printf("%s cycles_per_s=%.1f ms_per_cycle=%.4f peak_rss_mb=%.1f base_rss_mb=%.1f "
            "cycles=%ld redis_cmds_per_cycle=%.2f redis_scripts_per_cycle=%.2f "
