@@ -5,6 +5,7 @@
  * evaluation in yg_coord_edges.c.
  */
 #include "yg_coord_internal.h"
+#include "yg_log.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -80,21 +81,10 @@ static const yg_limits_t body_limits = {
 
 void coord_log(coord_t *self, int level, const char *fmt, ...)
 {
-    if (level > self->cfg.log_level)
-        return;
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    yg_logv(self->cfg.log_level, level, NULL, fmt, ap);
     va_end(ap);
-    if (level <= YG_LOG_ERROR)
-        zsys_error("yamlgraph: %s", buf);
-    else if (level == YG_LOG_WARNING)
-        zsys_warning("yamlgraph: %s", buf);
-    else if (level == YG_LOG_INFO)
-        zsys_info("yamlgraph: %s", buf);
-    else
-        zsys_debug("yamlgraph: %s", buf);
 }
 
 char *yg_coordinator_node_endpoint(const char *runtime_id, int shard, char *buf, size_t size)

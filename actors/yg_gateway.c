@@ -17,6 +17,7 @@
  */
 #include "yg_gateway.h"
 #include "yg_graph.h"
+#include "yg_log.h"
 #include "yg_msg.h"
 
 #include <czmq.h>
@@ -120,21 +121,10 @@ static void gw_log(gw_t *self, int level, const char *fmt, ...)
 
 static void gw_log(gw_t *self, int level, const char *fmt, ...)
 {
-    if (level > self->opts.log_level)
-        return;
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    yg_logv(self->opts.log_level, level, "gateway", fmt, ap);
     va_end(ap);
-    if (level <= YG_LOG_ERROR)
-        zsys_error("yamlgraph gateway: %s", buf);
-    else if (level == YG_LOG_WARNING)
-        zsys_warning("yamlgraph gateway: %s", buf);
-    else if (level == YG_LOG_INFO)
-        zsys_info("yamlgraph gateway: %s", buf);
-    else
-        zsys_debug("yamlgraph gateway: %s", buf);
 }
 
 static void put(yg_value_t *m, const char *k, yg_value_t *v)

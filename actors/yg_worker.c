@@ -17,6 +17,7 @@
 
 #include "yg_exec.h"
 #include "yg_graph.h"
+#include "yg_log.h"
 #include "yg_msg.h"
 #include "yg_node_actor.h"
 #include "yg_provider.h"
@@ -147,19 +148,12 @@ static void relay_log(relay_t *self, int level, const char *fmt, ...)
 {
     if (level > self->args->log_level)
         return;
-    char buf[2048];
+    char who[YG_LOG_LINE_MAX / 8];
+    snprintf(who, sizeof who, "worker %s", self->args->worker_id);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    yg_logv(self->args->log_level, level, who, fmt, ap);
     va_end(ap);
-    if (level <= YG_LOG_ERROR)
-        zsys_error("yamlgraph worker %s: %s", self->args->worker_id, buf);
-    else if (level == YG_LOG_WARNING)
-        zsys_warning("yamlgraph worker %s: %s", self->args->worker_id, buf);
-    else if (level == YG_LOG_INFO)
-        zsys_info("yamlgraph worker %s: %s", self->args->worker_id, buf);
-    else
-        zsys_debug("yamlgraph worker %s: %s", self->args->worker_id, buf);
 }
 
 static int relay_on_retry(zloop_t *loop, int timer_id, void *arg);
