@@ -5,6 +5,7 @@
  * evaluation in yg_coord_edges.c.
  */
 #include "yg_coord_internal.h"
+#include "yg_hex.h"
 #include "yg_log.h"
 
 #include <errno.h>
@@ -101,14 +102,7 @@ char *yg_coordinator_api_endpoint(const char *runtime_id, int shard, char *buf, 
 
 void coord_identity_key(zframe_t *identity, char *buf, size_t size)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *d = zframe_data(identity);
-    size_t n = zframe_size(identity), o = 0;
-    for (size_t i = 0; i < n && o + 2 < size; i++) {
-        buf[o++] = hex[d[i] >> 4];
-        buf[o++] = hex[d[i] & 15];
-    }
-    buf[o] = '\0';
+    yg_hex_encode(zframe_data(identity), zframe_size(identity), buf, size);
 }
 
 /* ---- outboxes ------------------------------------------------------------ */

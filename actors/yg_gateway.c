@@ -17,6 +17,7 @@
  */
 #include "yg_gateway.h"
 #include "yg_graph.h"
+#include "yg_hex.h"
 #include "yg_log.h"
 #include "yg_msg.h"
 
@@ -135,14 +136,8 @@ static void put(yg_value_t *m, const char *k, yg_value_t *v)
 
 static void hex_key(const unsigned char *d, size_t n, char prefix, char *buf, size_t size)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    buf[o++] = prefix;
-    for (size_t i = 0; i < n && o + 2 < size; i++) {
-        buf[o++] = hex[d[i] >> 4];
-        buf[o++] = hex[d[i] & 15];
-    }
-    buf[o] = '\0';
+    buf[0] = prefix;
+    yg_hex_encode(d, n, buf + 1, size - 1);
 }
 
 /* ---- msgpack header scanner (for ids of frames we will not decode) ---------- */

@@ -17,6 +17,7 @@
 
 #include "yg_exec.h"
 #include "yg_graph.h"
+#include "yg_hex.h"
 #include "yg_log.h"
 #include "yg_msg.h"
 #include "yg_node_actor.h"
@@ -485,14 +486,7 @@ static link_t *link_for_ready(relay_t *self, const yg_value_t *msg)
 
 static void identity_key(zframe_t *identity, char *buf, size_t size)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *d = zframe_data(identity);
-    size_t n = zframe_size(identity), o = 0;
-    for (size_t i = 0; i < n && o + 2 < size; i++) {
-        buf[o++] = hex[d[i] >> 4];
-        buf[o++] = hex[d[i] & 15];
-    }
-    buf[o] = '\0';
+    yg_hex_encode(zframe_data(identity), zframe_size(identity), buf, size);
 }
 
 /* One body from a node actor (identity = its DEALER). */

@@ -2,6 +2,7 @@
  * yg_sha256.c - SHA-256 straight from FIPS 180-4.
  */
 #include "yg_sha256.h"
+#include "yg_hex.h"
 
 #include <string.h>
 
@@ -119,10 +120,5 @@ void yg_sha256(const void *data, size_t len, uint8_t digest[YG_SHA256_DIGEST_SIZ
 
 void yg_sha256_hex(const uint8_t digest[YG_SHA256_DIGEST_SIZE], char out[YG_SHA256_HEX_SIZE])
 {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < YG_SHA256_DIGEST_SIZE; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 0xf];
-    }
-    out[64] = '\0';
+    yg_hex_encode(digest, YG_SHA256_DIGEST_SIZE, out, YG_SHA256_HEX_SIZE);
 }
