@@ -50,6 +50,9 @@ int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((forma
 /* Print an error as one line "file:line:column: message" on stderr; when
  * err has no file, `path` (may be NULL) is used as the prefix. */
 void cli_print_error(const yg_error_t *err, const char *path);
+/* Load a graph with yg_graph_load; on failure print its one-line error
+ * (file:line:column) to stderr and return NULL. */
+struct yg_graph *cli_load_graph(const char *path);
 
 /* True for "-h" and "--help". */
 bool cli_is_help(const char *arg);

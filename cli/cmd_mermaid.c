@@ -58,14 +58,10 @@ int cli_cmd_mermaid(int argc, char **argv)
     if (!path)
         return cli_usage_error("mermaid", "no graph file given");
 
-    yg_error_t err = {0};
-    yg_graph_t *graph = yg_graph_load(path, &err);
-    if (!graph) {
-        if (err.code == YG_OK)
-            yg_error_set(&err, YG_EVALIDATE, "graph failed to load");
-        cli_print_error(&err, path);
+    yg_graph_t *graph = cli_load_graph(path);
+    if (!graph)
         return CLI_EXIT_FAIL;
-    }
+    yg_error_t err = {0};
     char *text = yg_mermaid_render(graph, &err);
     yg_graph_destroy(&graph);
     if (!text) {

@@ -11,14 +11,9 @@
 
 static int validate_one(const char *path)
 {
-    yg_error_t err = {0};
-    yg_graph_t *graph = yg_graph_load(path, &err);
-    if (!graph) {
-        if (err.code == YG_OK)
-            yg_error_set(&err, YG_EVALIDATE, "graph failed to load");
-        cli_print_error(&err, path);
+    yg_graph_t *graph = cli_load_graph(path);
+    if (!graph)
         return CLI_EXIT_FAIL;
-    }
     printf("ok: %s (%s: %zu node%s, %zu edge%s)\n", path, graph->name ? graph->name : "unnamed",
            graph->top_nodes_count, graph->top_nodes_count == 1 ? "" : "s", graph->edges_count,
            graph->edges_count == 1 ? "" : "s");

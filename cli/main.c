@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "yg_graph.h"
 
 #ifndef YG_VERSION_STRING
 #define YG_VERSION_STRING "unknown"
@@ -231,6 +232,18 @@ void cli_print_error(const yg_error_t *err, const char *path)
         fprintf(stderr, "%s: %s\n", path, buf);
     else
         fprintf(stderr, "%s\n", buf);
+}
+
+yg_graph_t *cli_load_graph(const char *path)
+{
+    yg_error_t err = {0};
+    yg_graph_t *graph = yg_graph_load(path, &err);
+    if (!graph) {
+        if (err.code == YG_OK)
+            yg_error_set(&err, YG_EVALIDATE, "graph failed to load");
+        cli_print_error(&err, path);
+    }
+    return graph;
 }
 
 bool cli_is_help(const char *arg)
