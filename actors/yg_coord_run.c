@@ -719,7 +719,7 @@ static int pack_task(msgpack_packer *pk, const coord_run_t *run, size_t i, bool 
  * the local redis-server needs the CPU its spin would take. */
 static bool remote_save_inflight(coord_t *self, const coord_run_t *run)
 {
-    if (!run->store || strcmp(yg_ckpt_kind(run->store), "redis") != 0)
+    if (!yg_ckpt_is_remote(run->store))
         return false;
     const coord_save_seq_t *seq = zhashx_lookup(self->save_seqs, run->store);
     return seq && seq->issued > seq->done;

@@ -1134,7 +1134,7 @@ static bool remote_saves_pending(coord_t *self)
     for (coord_save_seq_t *seq = zhashx_first(self->save_seqs); seq;
          seq = zhashx_next(self->save_seqs)) {
         const yg_ckpt_t *store = zhashx_cursor(self->save_seqs);
-        if (seq->issued > seq->done && store && strcmp(yg_ckpt_kind(store), "redis") == 0)
+        if (seq->issued > seq->done && yg_ckpt_is_remote(store))
             return true;
     }
     return false;

@@ -473,6 +473,11 @@ const char *yg_ckpt_kind(const yg_ckpt_t *self)
     return self ? self->ops->kind : "none";
 }
 
+bool yg_ckpt_is_remote(const yg_ckpt_t *self)
+{
+    return self && self->ops->remote;
+}
+
 yg_ckpt_t *yg_ckpt_open(zloop_t *loop, const char *spec, yg_error_t *err)
 {
     if (!spec || !*spec || strcmp(spec, "memory") == 0 || strcmp(spec, ":memory:") == 0) {

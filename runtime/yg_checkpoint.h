@@ -165,8 +165,11 @@ int yg_ckpt_delete_thread(yg_ckpt_t *self, const char *thread_id, yg_ckpt_done_f
 /* Destroy the store (see COMPLETIONS for outstanding operations); sets
  * *self_p to NULL.  NULL-safe. */
 void yg_ckpt_destroy(yg_ckpt_t **self_p);
-/* "memory" or "file" (for logs and `yamlgraph` messages). */
+/* "memory", "file" or "redis" (for logs and `yamlgraph` messages). */
 const char *yg_ckpt_kind(const yg_ckpt_t *self);
+/* Is the store served by another process (Redis)?  Its operations then wait
+ * on a server that may share this host's CPUs. */
+bool yg_ckpt_is_remote(const yg_ckpt_t *self);
 
 /* In-process store; everything is lost when it is destroyed.  Stores each
  * checkpoint as the keys that changed since its parent, sharing unchanged

@@ -12,6 +12,7 @@
 
 typedef struct yg_ckpt_ops {
     const char *kind; /* "memory", "file", "redis" ... */
+    bool remote;      /* served by another process (its operations wait on a server) */
     int (*save)(yg_ckpt_t *self, const yg_checkpoint_t *ckpt, yg_ckpt_done_fn *done,
                 void *arg);
     int (*load_latest)(yg_ckpt_t *self, const char *thread_id, const char *ns,

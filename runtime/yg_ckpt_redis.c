@@ -1050,6 +1050,7 @@ static void redis_destroy(yg_ckpt_t *base)
 
 static const yg_ckpt_ops_t redis_ops = {
     .kind = "redis",
+    .remote = true,
     .save = redis_save,
     .load_latest = redis_load_latest,
     .load = redis_load,
